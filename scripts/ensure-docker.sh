@@ -34,8 +34,10 @@ LOCK_FILE="/run/inference-runtime-ensure-docker.lock"
 say() { echo "ensure-docker: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
+# $1: seconds to allow `docker info` (a stopped or wedged daemon accepts the
+# connection and never answers).
 engine_up() {
-  command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1
+  command -v docker >/dev/null 2>&1 && timeout "${1:-15}" docker info >/dev/null 2>&1
 }
 
 # 1. Fast path: an engine already answers.
@@ -134,7 +136,7 @@ fi
 # 5. Wait (bounded) for the engine to answer.
 start=$(date +%s)
 deadline=$(( start + WAIT_SECONDS ))
-until engine_up; do
+until engine_up 5; do
   now=$(date +%s)
   # Give the freshly forked process a moment to exec dockerd before judging.
   if [ $(( now - start )) -ge 3 ] && ! dockerd_running; then
