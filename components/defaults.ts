@@ -1,0 +1,193 @@
+// Turns a validated stack config into the fully-defaulted RuntimeConfig the spec builders use.
+// Defaults depend on runtime and device: a mock answers in seconds, vLLM on a GPU needs minutes
+// to load a model and far longer on a CPU.
+import { z } from "zod";
+import { stackConfigSchema, StackConfig } from "./config";
+
+export const DEFAULT_MODEL_ID = "Qwen/Qwen2.5-0.5B-Instruct";
+export const DEFAULT_IMAGES = {
+  vllmGpu: "vllm/vllm-openai:v0.18.0",
+  vllmCpu: "vllm/vllm-openai-cpu:v0.18.0",
+  buildBase: "node:20-slim",
+} as const;
+/** Ports inside the shared network namespace: the control plane expects exactly these. */
+export const CONTAINER_API_PORT = 8000;
+export const CONTAINER_AGENT_PORT = 8080;
+
+export interface StackIdentity {
+  project: string;
+  stack: string;
+}
+
+export interface HealthTimings {
+  interval: string;
+  timeout: string;
+  startPeriod: string;
+  startInterval: string;
+  retries: number;
+  /** How long `pulumi up` waits for the container to report healthy. */
+  waitTimeoutSeconds: number;
+}
+
+export interface RuntimeConfig extends StackIdentity {
+  runtime: "mock" | "vllm";
+  /** "auto" is resolved before this point: see resolveDevice in the program. */
+  device: "cpu" | "gpu";
+  model: {
+    id: string;
+    servedName: string;
+    revision?: string;
+    maxModelLen: number;
+    dtype: string;
+    quantization?: string;
+    gpuMemoryUtilization: number;
+    maxNumSeqs: number;
+    tensorParallelSize: number;
+    trustRemoteCode: boolean;
+    extraArgs: string[];
+  };
+  images: { vllmGpu: string; vllmCpu: string; mockVllm?: string; workerAgent?: string; buildBase: string };
+  gpu: { count: number | "all"; deviceIds?: string[] };
+  cache: { volumeName: string; compileVolumeName: string; keepOnDestroy: boolean };
+  network: { name: string; external?: string; publish: boolean; bindAddress: string; apiPort: number; agentPort: number };
+  healthcheck: HealthTimings;
+  server: {
+    memoryLimitMb?: number;
+    shmSizeMb?: number;
+    restart: string;
+    shutdownTimeoutSeconds: number;
+    /** Longer than the server's own shutdown timeout, so in-flight requests finish. */
+    stopTimeoutSeconds: number;
+    cpuKvCacheSpaceGb: number;
+    hfHubOffline: boolean;
+  };
+  agent: {
+    enabled: boolean;
+    controlPlaneUrl?: string;
+    instanceId?: string;
+    advertiseIp?: string;
+    heartbeatIntervalSeconds: number;
+    simulateGpuCount: number;
+    simulateGpuVramMb: number;
+  };
+  mock: {
+    mode: string;
+    ttftMs: number;
+    itlMs: number;
+    jitterPct: number;
+    startupDelayMs: number;
+    failureRate: number;
+    seed: number;
+    emitDeprecatedMetrics: boolean;
+  };
+}
+
+const HEALTH_DEFAULTS: Record<"mock" | "vllm-gpu" | "vllm-cpu", HealthTimings> = {
+  mock: { interval: "2s", timeout: "2s", startPeriod: "30s", startInterval: "1s", retries: 5, waitTimeoutSeconds: 120 },
+  // Loading a sub-1B model from cache takes ~1 min on a datacenter GPU; a first download takes
+  // minutes more. Probes that give up during loading are the classic failure, hence 10 minutes.
+  "vllm-gpu": { interval: "10s", timeout: "5s", startPeriod: "10m0s", startInterval: "5s", retries: 6, waitTimeoutSeconds: 1800 },
+  "vllm-cpu": { interval: "15s", timeout: "10s", startPeriod: "30m0s", startInterval: "5s", retries: 6, waitTimeoutSeconds: 3600 },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** One line per zod issue: `inference-runtime:model.gpuMemoryUtilization: expected ...`. */
+export function formatIssues(issues: z.core.$ZodIssue[], namespace: string): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
+    let message = issue.message;
+    if (issue.code === "unrecognized_keys") message = `unknown key(s) ${issue.keys.join(", ")}`;
+    return `${namespace}:${path}: ${message}`;
+  });
+}
+
+/** Validates raw stack values; throws a ConfigError listing every problem, each with its key. */
+export function parseStackConfig(raw: unknown, namespace: string): StackConfig {
+  const result = stackConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues, namespace));
+  return result.data;
+}
+
+/** Applies the runtime- and device-dependent defaults. `device` must already be cpu or gpu. */
+export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" | "gpu"): RuntimeConfig {
+  const runtime = c.runtime ?? "mock";
+  const m = c.model ?? {};
+  const modelId = m.id ?? DEFAULT_MODEL_ID;
+  const prefix = `${id.project}-${id.stack}`;
+  const health = HEALTH_DEFAULTS[runtime === "mock" ? "mock" : device === "gpu" ? "vllm-gpu" : "vllm-cpu"];
+  const shutdownTimeoutSeconds = c.server?.shutdownTimeoutSeconds ?? 30;
+  return {
+    ...id,
+    runtime,
+    device,
+    model: {
+      id: modelId,
+      servedName: m.servedName ?? modelId,
+      revision: m.revision,
+      maxModelLen: m.maxModelLen ?? 2048,
+      // vLLM's CPU backend documents bfloat16; "auto" would pick float32 weights there.
+      dtype: m.dtype ?? (runtime === "vllm" && device === "cpu" ? "bfloat16" : "auto"),
+      quantization: m.quantization,
+      // 0.4 leaves no KV cache for this model on small GPUs; 0.9 (vLLM's default) fails on shared ones.
+      gpuMemoryUtilization: m.gpuMemoryUtilization ?? 0.6,
+      maxNumSeqs: m.maxNumSeqs ?? 64,
+      tensorParallelSize: m.tensorParallelSize ?? 1,
+      trustRemoteCode: m.trustRemoteCode ?? false,
+      extraArgs: m.extraArgs ?? [],
+    },
+    images: { ...DEFAULT_IMAGES, ...c.images },
+    gpu: { count: c.gpu?.deviceIds ? "all" : (c.gpu?.count ?? "all"), deviceIds: c.gpu?.deviceIds },
+    cache: {
+      volumeName: c.cache?.volumeName ?? `${prefix}-hf-cache`,
+      compileVolumeName: `${c.cache?.volumeName ?? `${prefix}-hf-cache`}-vllm`,
+      // Weights are gigabytes: a real vLLM stack keeps them unless told otherwise.
+      keepOnDestroy: c.cache?.keepOnDestroy ?? runtime === "vllm",
+    },
+    network: {
+      name: `${prefix}-net`,
+      external: c.network?.external,
+      publish: c.network?.publish ?? true,
+      bindAddress: c.network?.bindAddress ?? "127.0.0.1",
+      apiPort: c.network?.apiPort ?? CONTAINER_API_PORT,
+      agentPort: c.network?.agentPort ?? CONTAINER_AGENT_PORT,
+    },
+    healthcheck: { ...health, ...c.healthcheck },
+    server: {
+      memoryLimitMb: c.server?.memoryLimitMb,
+      shmSizeMb: c.server?.shmSizeMb ?? (runtime === "vllm" && device === "cpu" ? 4096 : undefined),
+      restart: c.server?.restart ?? "unless-stopped",
+      shutdownTimeoutSeconds,
+      stopTimeoutSeconds: shutdownTimeoutSeconds + 15,
+      cpuKvCacheSpaceGb: c.server?.cpuKvCacheSpaceGb ?? 4,
+      hfHubOffline: c.server?.hfHubOffline ?? false,
+    },
+    agent: {
+      enabled: c.agent?.enabled ?? true,
+      controlPlaneUrl: c.agent?.controlPlaneUrl,
+      instanceId: c.agent?.instanceId,
+      advertiseIp: c.agent?.advertiseIp,
+      heartbeatIntervalSeconds: c.agent?.heartbeatIntervalSeconds ?? 5,
+      simulateGpuCount: c.agent?.simulateGpuCount ?? (runtime === "mock" ? 1 : 0),
+      simulateGpuVramMb: c.agent?.simulateGpuVramMb ?? 24576,
+    },
+    mock: {
+      mode: c.mock?.mode ?? "echo",
+      ttftMs: c.mock?.ttftMs ?? 20,
+      itlMs: c.mock?.itlMs ?? 5,
+      jitterPct: c.mock?.jitterPct ?? 10,
+      startupDelayMs: c.mock?.startupDelayMs ?? 0,
+      failureRate: c.mock?.failureRate ?? 0,
+      seed: c.mock?.seed ?? 42,
+      emitDeprecatedMetrics: c.mock?.emitDeprecatedMetrics ?? false,
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerImage } from "./containerImage";
+import { RuntimeConfig } from "./defaults";
+import { RuntimeSecrets } from "./loadConfig";
+import { ModelCache } from "./modelCache";
+import { ModelServer } from "./modelServer";
+import { endpoints, labels } from "./specs";
+import { WorkerAgent } from "./workerAgent";
+
+export interface InferenceRuntimeArgs {
+  /** The resolved stack configuration (device already decided: cpu or gpu). */
+  config: RuntimeConfig;
+  /** HF token, worker token and API key, each a secret Output when set. */
+  secrets: RuntimeSecrets;
+}
+
+/**
+ * One inference instance on a Docker host: a network, the model cache, the model server (vLLM or
+ * mock-vllm) and the worker-agent sidecar sharing its network namespace.
+ */
+export class InferenceRuntime extends pulumi.ComponentResource {
+  /** OpenAI-compatible API base URL (without /v1). */
+  public readonly apiUrl: string;
+  /** Worker-agent base URL (/healthz, /readyz, /metrics), when the agent is enabled. */
+  public readonly agentUrl: string | undefined;
+  /** The model name clients must send; equals the agent's MODEL_ID by construction. */
+  public readonly servedModelName: string;
+  /** A ready-to-paste chat completion request against apiUrl. */
+  public readonly curlCommand: string;
+  public readonly modelServer: ModelServer;
+  public readonly workerAgent: WorkerAgent | undefined;
+  public readonly cache: ModelCache;
+  public readonly network: docker.Network;
+
+  constructor(name: string, args: InferenceRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inference-runtime:index:InferenceRuntime", name, {}, opts);
+    const cfg = args.config;
+    const child = { parent: this };
+
+    this.network = new docker.Network(
+      `${name}-network`,
+      { name: cfg.network.name, labels: labels(cfg, "network") },
+      child,
+    );
+    const networks: pulumi.Input<string>[] = [this.network.name];
+    if (cfg.network.external) {
+      // Looked up rather than declared: the control plane owns that network, destroy must not touch it.
+      const external = docker.getNetworkOutput({ name: cfg.network.external }, child);
+      networks.push(external.name);
+    }
+
+    this.cache = new ModelCache(`${name}-cache`, { config: cfg }, child);
+
+    const serverImage = new ContainerImage(
+      `${name}-server-image`,
+      cfg.runtime === "vllm"
+        ? { config: cfg, image: cfg.device === "gpu" ? cfg.images.vllmGpu : cfg.images.vllmCpu }
+        : { config: cfg, image: cfg.images.mockVllm, service: "mock-vllm" },
+      child,
+    );
+    this.modelServer = new ModelServer(
+      `${name}-server`,
+      { config: cfg, image: serverImage.ref, mounts: this.cache.mounts, networks, secrets: args.secrets },
+      child,
+    );
+
+    if (cfg.agent.enabled) {
+      const agentImage = new ContainerImage(
+        `${name}-agent-image`,
+        { config: cfg, image: cfg.images.workerAgent, service: "worker-agent" },
+        child,
+      );
+      this.workerAgent = new WorkerAgent(
+        `${name}-agent`,
+        { config: cfg, image: agentImage.ref, modelServer: this.modelServer.container, secrets: args.secrets },
+        child,
+      );
+    }
+
+    const urls = endpoints(cfg, args.secrets.apiKey !== undefined);
+    this.apiUrl = urls.apiUrl;
+    this.agentUrl = urls.agentUrl;
+    this.curlCommand = urls.curlCommand;
+    this.servedModelName = cfg.model.servedName;
+    this.registerOutputs({
+      apiUrl: this.apiUrl,
+      agentUrl: this.agentUrl,
+      servedModelName: this.servedModelName,
+      curlCommand: this.curlCommand,
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { RuntimeConfig } from "./defaults";
+import { RuntimeSecrets } from "./loadConfig";
+import { withSecretEnv } from "./secretEnv";
+import {
+  containerNames, deviceRequests, healthcheck, hostSettings, labels, modelServerEnv, publishedPorts, serveArgs,
+} from "./specs";
+
+export interface ModelServerArgs {
+  /** The resolved stack configuration. */
+  config: RuntimeConfig;
+  /** Image ID of vLLM or mock-vllm; both take the same `vllm serve` arguments. */
+  image: pulumi.Input<string>;
+  /** Cache volumes and their mount points (Hugging Face cache, compile cache). */
+  mounts: pulumi.Input<pulumi.Input<{ volumeName: string; containerPath: string }>[]>;
+  /** Networks to attach: the stack's own, plus an external control-plane network when configured. */
+  networks: pulumi.Input<string>[];
+  /** Secrets passed as environment variables (HF token, API key); kept secret in state. */
+  secrets: RuntimeSecrets;
+}
+
+/**
+ * The model server container (vLLM or mock-vllm). `pulumi up` waits for its healthcheck, with a
+ * timeout sized for model loading, before anything that depends on it is created.
+ */
+export class ModelServer extends pulumi.ComponentResource {
+  public readonly container: docker.Container;
+  /** Container name (stable across replacements, derived from project and stack). */
+  public readonly containerName: pulumi.Output<string>;
+  /** Container ID; changes whenever the server is replaced. */
+  public readonly containerId: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inference-runtime:index:ModelServer", name, {}, opts);
+    const cfg = args.config;
+    const waitSeconds = cfg.healthcheck.waitTimeoutSeconds;
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: containerNames(cfg).modelServer,
+        image: args.image,
+        command: serveArgs(cfg),
+        envs: withSecretEnv(modelServerEnv(cfg), [
+          // Older Hugging Face tooling reads the second name.
+          ["HF_TOKEN", args.secrets.hfToken],
+          ["HUGGING_FACE_HUB_TOKEN", args.secrets.hfToken],
+          ["VLLM_API_KEY", args.secrets.apiKey],
+        ]),
+        labels: labels(cfg, "model-server"),
+        volumes: args.mounts,
+        networksAdvanced: args.networks.map((n) => ({ name: n })),
+        ports: publishedPorts(cfg),
+        deviceRequests: deviceRequests(cfg),
+        ...hostSettings(cfg),
+        healthcheck: healthcheck(cfg),
+        restart: cfg.server.restart,
+        stopTimeout: cfg.server.stopTimeoutSeconds,
+        destroyGraceSeconds: cfg.server.stopTimeoutSeconds,
+        wait: true,
+        waitTimeout: waitSeconds,
+        logs: false,
+        mustRun: true,
+      },
+      {
+        parent: this,
+        // A fixed name and fixed host ports would clash if the new container started first.
+        deleteBeforeReplace: true,
+        customTimeouts: { create: `${Math.ceil(waitSeconds / 60) + 5}m` },
+      },
+    );
+    this.containerName = this.container.name;
+    this.containerId = this.container.id;
+    this.registerOutputs({ containerName: this.containerName, containerId: this.containerId });
+  }
+}

@@ -1,0 +1,180 @@
+// Pure spec builders: RuntimeConfig in, Docker arguments out. Everything the components declare
+// is decided here, so it can be unit-tested without Pulumi and read in one place.
+import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT, RuntimeConfig } from "./defaults";
+
+export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image" | "smoke-test";
+
+/** Where the Hugging Face cache lives in both the vLLM and the mock-vllm images. */
+export const HF_HOME = "/root/.cache/huggingface";
+/** vLLM's compile cache (torch.compile / CUDA graphs), reused across restarts. */
+export const VLLM_CACHE_ROOT = "/root/.cache/vllm";
+/** Where the worker-agent keeps a bootstrap token the control plane hands it. */
+export const AGENT_TOKEN_FILE = "/tmp/worker-agent/token";
+
+export interface DockerLabel {
+  label: string;
+  value: string;
+}
+
+export function labels(cfg: RuntimeConfig, role: Role): DockerLabel[] {
+  return [
+    { label: "io.inference-runtime.stack", value: cfg.stack },
+    { label: "io.inference-runtime.role", value: role },
+  ];
+}
+
+export function containerNames(cfg: RuntimeConfig) {
+  const prefix = `${cfg.project}-${cfg.stack}`;
+  return { modelServer: `${prefix}-model-server`, workerAgent: `${prefix}-worker-agent` };
+}
+
+/** The `vllm serve` arguments, identical for vLLM and mock-vllm (the images' entrypoint is the server). */
+export function serveArgs(cfg: RuntimeConfig): string[] {
+  const m = cfg.model;
+  const args = [
+    "--model", m.id,
+    "--served-model-name", m.servedName,
+    "--host", "0.0.0.0",
+    "--port", String(CONTAINER_API_PORT),
+    "--max-model-len", String(m.maxModelLen),
+    "--max-num-seqs", String(m.maxNumSeqs),
+    "--dtype", m.dtype,
+    "--gpu-memory-utilization", String(m.gpuMemoryUtilization),
+    "--tensor-parallel-size", String(m.tensorParallelSize),
+    "--shutdown-timeout", String(cfg.server.shutdownTimeoutSeconds),
+  ];
+  if (m.revision) args.push("--revision", m.revision);
+  if (m.quantization) args.push("--quantization", m.quantization);
+  if (m.trustRemoteCode) args.push("--trust-remote-code");
+  return [...args, ...m.extraArgs];
+}
+
+/** Plain (non-secret) environment of the model server; secrets are added by the component. */
+export function modelServerEnv(cfg: RuntimeConfig): string[] {
+  const env = [`HF_HOME=${HF_HOME}`, `VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT}`];
+  if (cfg.server.hfHubOffline) env.push("HF_HUB_OFFLINE=1");
+  if (cfg.runtime === "vllm" && cfg.device === "cpu") {
+    env.push(`VLLM_CPU_KVCACHE_SPACE=${cfg.server.cpuKvCacheSpaceGb}`, "VLLM_CPU_OMP_THREADS_BIND=auto");
+  }
+  if (cfg.runtime === "mock") env.push(...mockEnv(cfg));
+  return env;
+}
+
+// Simulation settings travel as environment variables so the command line stays vLLM's own.
+function mockEnv(cfg: RuntimeConfig): string[] {
+  const k = cfg.mock;
+  const env = [
+    `MOCK_VLLM_MODE=${k.mode}`,
+    `MOCK_VLLM_TTFT_MS=${k.ttftMs}`,
+    `MOCK_VLLM_ITL_MS=${k.itlMs}`,
+    `MOCK_VLLM_JITTER_PCT=${k.jitterPct}`,
+    `MOCK_VLLM_STARTUP_DELAY_MS=${k.startupDelayMs}`,
+    `MOCK_VLLM_FAILURE_RATE=${k.failureRate}`,
+    `MOCK_VLLM_SEED=${k.seed}`,
+  ];
+  if (k.emitDeprecatedMetrics) env.push("MOCK_VLLM_DEPRECATED_METRICS=true");
+  return env;
+}
+
+/** The probe must exist in the image: python3 in vLLM's, node in ours (neither is sure to have curl). */
+export function healthcheck(cfg: RuntimeConfig) {
+  const url = `http://127.0.0.1:${CONTAINER_API_PORT}/health`;
+  const tests =
+    cfg.runtime === "vllm"
+      ? ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${url}', timeout=4)`]
+      : ["CMD", "node", "/app/probe.js", url];
+  const h = cfg.healthcheck;
+  return {
+    tests,
+    interval: h.interval,
+    timeout: h.timeout,
+    startPeriod: h.startPeriod,
+    startInterval: h.startInterval,
+    retries: h.retries,
+  };
+}
+
+export function agentHealthcheck() {
+  return {
+    tests: ["CMD", "node", "/app/probe.js", `http://127.0.0.1:${CONTAINER_AGENT_PORT}/healthz`],
+    interval: "5s",
+    timeout: "3s",
+    startPeriod: "10s",
+    retries: 3,
+  };
+}
+
+/** NVIDIA device requests on GPU stacks (classic runtime: driver "nvidia"); none elsewhere. */
+export function deviceRequests(cfg: RuntimeConfig) {
+  if (cfg.device !== "gpu") return [];
+  const { count, deviceIds } = cfg.gpu;
+  if (deviceIds) return [{ driver: "nvidia", deviceIds, capabilities: ["gpu"] }];
+  return [{ driver: "nvidia", count: count === "all" ? -1 : count, capabilities: ["gpu"] }];
+}
+
+/** Settings that only a GPU or a CPU vLLM needs: shared memory for PyTorch, CPU pinning rights. */
+export function hostSettings(cfg: RuntimeConfig) {
+  const vllmOnCpu = cfg.runtime === "vllm" && cfg.device === "cpu";
+  return {
+    ipcMode: cfg.device === "gpu" ? "host" : undefined,
+    shmSize: cfg.server.shmSizeMb,
+    capabilities: vllmOnCpu ? { adds: ["SYS_NICE"] } : undefined,
+    securityOpts: vllmOnCpu ? ["seccomp=unconfined"] : undefined,
+    memory: cfg.server.memoryLimitMb,
+  };
+}
+
+/** Host ports: both live on the model server, since the agent shares its network namespace. */
+export function publishedPorts(cfg: RuntimeConfig) {
+  const n = cfg.network;
+  if (!n.publish) return [];
+  const ports = [{ internal: CONTAINER_API_PORT, external: n.apiPort, ip: n.bindAddress, protocol: "tcp" }];
+  if (cfg.agent.enabled) {
+    ports.push({ internal: CONTAINER_AGENT_PORT, external: n.agentPort, ip: n.bindAddress, protocol: "tcp" });
+  }
+  return ports;
+}
+
+/** Plain environment of the worker-agent; MODEL_ID is the served name by construction. */
+export function workerAgentEnv(cfg: RuntimeConfig): string[] {
+  const a = cfg.agent;
+  const env = [
+    `MODEL_ID=${cfg.model.servedName}`,
+    `VLLM_BASE_URL=http://127.0.0.1:${CONTAINER_API_PORT}`,
+    `WORKER_HEALTH_PORT=${CONTAINER_AGENT_PORT}`,
+    `WORKER_VLLM_PORT=${CONTAINER_API_PORT}`,
+    `WORKER_HEARTBEAT_INTERVAL_S=${a.heartbeatIntervalSeconds}`,
+    `WORKER_SIMULATE_GPU_COUNT=${a.simulateGpuCount}`,
+    `WORKER_SIMULATE_GPU_VRAM_MB=${a.simulateGpuVramMb}`,
+    `WORKER_AUTH_TOKEN_FILE=${AGENT_TOKEN_FILE}`,
+  ];
+  if (a.controlPlaneUrl) env.push(`CONTROL_PLANE_URL=${a.controlPlaneUrl}`);
+  if (a.instanceId) env.push(`INSTANCE_ID=${a.instanceId}`);
+  if (a.advertiseIp) env.push(`WORKER_ADVERTISE_IP=${a.advertiseIp}`);
+  return env;
+}
+
+/** Where callers reach the runtime: the host port when published, else the container on its network. */
+export function endpoints(cfg: RuntimeConfig, hasApiKey: boolean) {
+  const n = cfg.network;
+  const host = n.publish ? (n.bindAddress === "0.0.0.0" ? "127.0.0.1" : n.bindAddress) : containerNames(cfg).modelServer;
+  const apiPort = n.publish ? n.apiPort : CONTAINER_API_PORT;
+  const agentPort = n.publish ? n.agentPort : CONTAINER_AGENT_PORT;
+  const apiUrl = `http://${host}:${apiPort}`;
+  return {
+    apiUrl,
+    agentUrl: cfg.agent.enabled ? `http://${host}:${agentPort}` : undefined,
+    curlCommand: curlCommand(cfg, apiUrl, hasApiKey),
+  };
+}
+
+// Never embeds the key: the command references $API_KEY so it can be pasted into a shell safely.
+function curlCommand(cfg: RuntimeConfig, apiUrl: string, hasApiKey: boolean): string {
+  const body = JSON.stringify({
+    model: cfg.model.servedName,
+    messages: [{ role: "user", content: "Say hello" }],
+    max_tokens: 32,
+  });
+  const auth = hasApiKey ? ` -H "Authorization: Bearer $API_KEY"` : "";
+  return `curl -s ${apiUrl}/v1/chat/completions -H 'Content-Type: application/json'${auth} -d '${body}'`;
+}

@@ -1,0 +1,57 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { RuntimeConfig } from "./defaults";
+import { RuntimeSecrets } from "./loadConfig";
+import { withSecretEnv } from "./secretEnv";
+import { agentHealthcheck, containerNames, labels, workerAgentEnv } from "./specs";
+
+export interface WorkerAgentArgs {
+  /** The resolved stack configuration (`agent` settings, served model name). */
+  config: RuntimeConfig;
+  /** Image ID of the worker-agent. */
+  image: pulumi.Input<string>;
+  /** The model server container whose network namespace the agent joins (one IP: 8000 and 8080). */
+  modelServer: docker.Container;
+  /** Worker token for the control plane, and the API key the agent needs to query the server. */
+  secrets: RuntimeSecrets;
+}
+
+/**
+ * The worker-agent sidecar: registers the instance with the control plane, heartbeats, and serves
+ * /healthz, /readyz and /metrics on port 8080 of the model server's network namespace.
+ */
+export class WorkerAgent extends pulumi.ComponentResource {
+  public readonly container: docker.Container;
+  /** Container name, derived from project and stack. */
+  public readonly containerName: pulumi.Output<string>;
+
+  constructor(name: string, args: WorkerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inference-runtime:index:WorkerAgent", name, {}, opts);
+    const cfg = args.config;
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: containerNames(cfg).workerAgent,
+        image: args.image,
+        envs: withSecretEnv(workerAgentEnv(cfg), [
+          ["WORKER_AUTH_TOKEN", args.secrets.workerAuthToken],
+          ["VLLM_API_KEY", args.secrets.apiKey],
+        ]),
+        labels: labels(cfg, "worker-agent"),
+        // Sharing the namespace by ID makes a replaced server replace the agent too.
+        networkMode: pulumi.interpolate`container:${args.modelServer.id}`,
+        healthcheck: agentHealthcheck(),
+        restart: cfg.server.restart,
+        stopTimeout: 10,
+        wait: true,
+        waitTimeout: 60,
+        logs: false,
+        mustRun: true,
+      },
+      // Created only once the server is healthy: the server container's create waits for it.
+      { parent: this, dependsOn: [args.modelServer], deleteBeforeReplace: true },
+    );
+    this.containerName = this.container.name;
+    this.registerOutputs({ containerName: this.containerName });
+  }
+}
