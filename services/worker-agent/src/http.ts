@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AgentState } from "./agent";
+import type { EventLog } from "./events";
+import type { AgentMetrics } from "./metrics";
+import type { AgentInfo } from "./version";
+
+export interface HttpContext {
+  state: AgentState;
+  metrics: AgentMetrics;
+  log: EventLog;
+  agentInfo: AgentInfo;
+  ids: { workerId: string; instanceId: string | null; modelId: string | null };
+  controlPlaneUrl: string | null;
+  startedAt: number;
+}
+
+const DEFAULT_TAIL = 100;
+
+function send(res: ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const json = (res: ServerResponse, status: number, value: unknown): void =>
+  send(res, status, JSON.stringify(value) + "\n", "application/json; charset=utf-8");
+
+// Credentials embedded in the URL (user:pass@) must not leak through /info.
+function safeUrl(url: string | null): string | null {
+  if (!url) return null;
+  const u = new URL(url);
+  u.username = "";
+  u.password = "";
+  return u.toString().replace(/\/$/, "");
+}
+
+export function info(ctx: HttpContext): Record<string, unknown> {
+  const s = ctx.state.snapshot;
+  return {
+    agent_version: ctx.agentInfo.version,
+    agent_build_date: ctx.agentInfo.build_date,
+    agent_checksum: ctx.agentInfo.checksum,
+    node_version: process.version,
+    worker_id: ctx.ids.workerId,
+    instance_id: ctx.ids.instanceId,
+    model_id: ctx.ids.modelId,
+    vllm_ready: s?.readiness.ready ?? false,
+    not_ready_reason: s ? s.readiness.reason : "no observation yet",
+    control_plane_url: safeUrl(ctx.controlPlaneUrl),
+    registered: ctx.state.registered,
+    last_heartbeat: ctx.state.lastHeartbeat,
+    last_registration: ctx.state.lastRegistration,
+    gpu_source: s?.gpu.source ?? null,
+    uptime_s: Math.round((performance.now() - ctx.startedAt) / 1000),
+  };
+}
+
+async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://agent");
+  const known = ["/healthz", "/readyz", "/metrics", "/info", "/logs"].includes(url.pathname);
+  if (!known) return json(res, 404, { error: "not found", path: url.pathname });
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("allow", "GET, HEAD");
+    return json(res, 405, { error: "method not allowed" });
+  }
+  switch (url.pathname) {
+    case "/healthz":
+      return json(res, 200, { status: "ok" });
+    case "/readyz": {
+      const r = ctx.state.snapshot?.readiness;
+      return r?.ready
+        ? json(res, 200, { status: "ready", model_id: ctx.ids.modelId })
+        : json(res, 503, { status: "starting", reason: r ? r.reason : "no observation yet" });
+    }
+    case "/metrics":
+      return send(res, 200, await ctx.metrics.render(), ctx.metrics.contentType);
+    case "/info":
+      return json(res, 200, info(ctx));
+    case "/logs": {
+      const raw = url.searchParams.get("tail");
+      const n = raw === null ? DEFAULT_TAIL : Number(raw);
+      if (!Number.isInteger(n) || n < 0) return json(res, 400, { error: "tail must be a non-negative integer" });
+      const events = ctx.log.tail(n);
+      return json(res, 200, { events, total_events: events.length, capacity: ctx.log.capacity, log_file: ctx.log.filePath });
+    }
+  }
+}
+
+export function createAgentServer(ctx: HttpContext): Server {
+  const server = createServer((req, res) => {
+    route(ctx, req, res).catch((err: unknown) => {
+      ctx.log.error("http.handler_failed", { path: req.url, error: (err as Error).message });
+      if (!res.headersSent) json(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  });
+  // Probes are tiny; a slow or stuck client should not hold sockets for long.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  return server;
+}
