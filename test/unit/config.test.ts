@@ -1,0 +1,141 @@
+// The stack config contract: every class of bad input is rejected with its key path, all at
+// once; valid configs resolve to fully-defaulted runtime configs.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { ConfigError, parseStackConfig, resolveConfig } from "../../components/defaults";
+import { stackConfig } from "./harness";
+
+const NS = "inference-runtime";
+const id = { project: NS, stack: "test" };
+
+function problems(raw: unknown): string[] {
+  try {
+    parseStackConfig(raw, NS);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  return [];
+}
+
+describe("stack config validation", () => {
+  const cases: [string, unknown, RegExp][] = [
+    ["unknown runtime", { runtime: "foo" }, /^inference-runtime:runtime: .*"mock"/],
+    ["unknown device", { device: "tpu" }, /^inference-runtime:device: /],
+    ["unknown top-level key", { runtimes: "mock" }, /^inference-runtime:\(root\): unknown key\(s\) runtimes/],
+    ["unknown nested key", { model: { maxLen: 10 } }, /^inference-runtime:model: unknown key\(s\) maxLen/],
+    ["wrong type", { model: { maxModelLen: "2048" } }, /^inference-runtime:model\.maxModelLen: .*number/],
+    ["fraction above 1", { model: { gpuMemoryUtilization: 1.5 } }, /model\.gpuMemoryUtilization: expected a fraction in \(0, 1\]/],
+    ["fraction of 0", { model: { gpuMemoryUtilization: 0 } }, /model\.gpuMemoryUtilization: expected a fraction/],
+    ["negative sequences", { model: { maxNumSeqs: -1 } }, /model\.maxNumSeqs/],
+    ["fractional length", { model: { maxModelLen: 10.5 } }, /model\.maxModelLen: expected a whole number/],
+    ["unknown dtype", { model: { dtype: "int3" } }, /model\.dtype/],
+    ["unknown quantization", { model: { quantization: "zip" } }, /model\.quantization/],
+    ["extra arg with a space", { model: { extraArgs: ["--foo bar"] } }, /model\.extraArgs\.0: expected one argument/],
+    ["port out of range", { network: { apiPort: 70000 } }, /network\.apiPort/],
+    ["bad bind address", { network: { bindAddress: "localhost" } }, /network\.bindAddress: expected an IPv4 address/],
+    ["same host ports", { network: { apiPort: 9000, agentPort: 9000 } }, /network\.agentPort: expected a host port different/],
+    ["bad volume name", { cache: { volumeName: "my cache" } }, /cache\.volumeName: expected a Docker object name/],
+    ["bad duration", { healthcheck: { startPeriod: "ten minutes" } }, /healthcheck\.startPeriod: expected a duration/],
+    ["bad URL", { agent: { controlPlaneUrl: "ftp://cp" } }, /agent\.controlPlaneUrl: expected an http\(s\) URL/],
+    ["control plane without instance", { agent: { controlPlaneUrl: "http://cp:8003" } }, /agent\.instanceId: required when agent\.controlPlaneUrl/],
+    ["bad instance id", { agent: { controlPlaneUrl: "http://cp", instanceId: "abc" } }, /agent\.instanceId: expected a UUID/],
+    ["mock on gpu", { runtime: "mock", device: "gpu" }, /^inference-runtime:device: runtime "mock" simulates/],
+    ["gpu block for the mock", { gpu: { count: 1 } }, /^inference-runtime:gpu: only applies to runtime "vllm"/],
+    ["mock block for vllm", { runtime: "vllm", mock: { ttftMs: 5 } }, /^inference-runtime:mock: only applies to runtime "mock"/],
+    ["count and deviceIds", { runtime: "vllm", gpu: { count: 1, deviceIds: ["0"] } }, /^inference-runtime:gpu: expected either count or deviceIds/],
+    ["tensor parallel above GPUs", { runtime: "vllm", gpu: { count: 2 }, model: { tensorParallelSize: 4 } }, /model\.tensorParallelSize: expected at most the 2 GPU/],
+    ["tensor parallel on cpu", { runtime: "vllm", device: "cpu", model: { tensorParallelSize: 2 } }, /model\.tensorParallelSize: expected 1 on device "cpu"/],
+  ];
+  for (const [name, raw, expected] of cases) {
+    it(`rejects ${name}`, () => {
+      const found = problems(raw);
+      assert.ok(found.some((p) => expected.test(p)), `no problem matched ${expected}; got:\n${found.join("\n")}`);
+    });
+  }
+
+  it("reports field and cross-field problems together", () => {
+    const found = problems({
+      runtime: "foo",
+      model: { gpuMemoryUtilization: 1.5 },
+      network: { apiPort: 9000, agentPort: 9000 },
+      agent: { controlPlaneUrl: "http://cp" },
+    });
+    assert.equal(found.length, 4, found.join("\n"));
+  });
+
+  it("property: any gpuMemoryUtilization outside (0, 1] is rejected with its key", () => {
+    const outside = fc.oneof(fc.double({ max: 0, noNaN: true }), fc.double({ min: 1.0000001, noNaN: true }));
+    fc.assert(
+      fc.property(outside, (value) =>
+        problems({ model: { gpuMemoryUtilization: value } }).some((p) => p.startsWith(`${NS}:model.gpuMemoryUtilization:`)),
+      ),
+    );
+  });
+
+  it("property: valid configs parse and resolve with their values kept", () => {
+    const valid = fc.record({
+      runtime: fc.constantFrom("mock", "vllm"),
+      model: fc.record({
+        maxModelLen: fc.integer({ min: 16, max: 131072 }),
+        gpuMemoryUtilization: fc.double({ min: 0.01, max: 1, noNaN: true }),
+        maxNumSeqs: fc.integer({ min: 1, max: 1024 }),
+        servedName: fc.stringMatching(/^[a-z][a-z0-9.-]{0,30}$/),
+      }),
+      network: fc.record({ apiPort: fc.integer({ min: 1024, max: 30000 }), agentPort: fc.integer({ min: 30001, max: 65535 }) }),
+    });
+    fc.assert(
+      fc.property(valid, (raw) => {
+        const cfg = resolveConfig(parseStackConfig(raw, NS), id, "cpu");
+        return (
+          cfg.runtime === raw.runtime &&
+          cfg.model.maxModelLen === raw.model.maxModelLen &&
+          cfg.model.gpuMemoryUtilization === raw.model.gpuMemoryUtilization &&
+          cfg.model.servedName === raw.model.servedName &&
+          cfg.network.apiPort === raw.network.apiPort
+        );
+      }),
+    );
+  });
+});
+
+describe("defaults per runtime and device", () => {
+  it("gives the dev stack a mock on cpu with a fast healthcheck and a disposable cache", () => {
+    // Secrets never go through the schema: the loader reads them apart, as secret Outputs.
+    const { hfToken, workerAuthToken, apiKey, ...dev } = stackConfig("dev");
+    assert.deepEqual([hfToken, workerAuthToken, apiKey], ["", "", ""]);
+    const cfg = resolveConfig(parseStackConfig(dev, NS), id, "cpu");
+    assert.equal(cfg.runtime, "mock");
+    assert.equal(cfg.healthcheck.startPeriod, "30s");
+    assert.equal(cfg.cache.keepOnDestroy, false);
+    assert.equal(cfg.agent.simulateGpuCount, 1);
+  });
+
+  it("gives vLLM on gpu at least 10 minutes to load and keeps its cache", () => {
+    const cfg = resolveConfig(parseStackConfig({ runtime: "vllm" }, NS), id, "gpu");
+    assert.equal(cfg.healthcheck.startPeriod, "10m0s");
+    assert.ok(cfg.healthcheck.waitTimeoutSeconds >= 600);
+    assert.equal(cfg.cache.keepOnDestroy, true);
+    assert.equal(cfg.server.shmSizeMb, undefined);
+  });
+
+  it("gives vLLM on cpu longer still, bfloat16, shared memory and a KV cache size", () => {
+    const cfg = resolveConfig(parseStackConfig({ runtime: "vllm" }, NS), id, "cpu");
+    assert.equal(cfg.healthcheck.startPeriod, "30m0s");
+    assert.equal(cfg.model.dtype, "bfloat16");
+    assert.equal(cfg.server.shmSizeMb, 4096);
+    assert.equal(cfg.server.cpuKvCacheSpaceGb, 4);
+  });
+
+  it("normalizes healthcheck overrides to the form Docker reads back", () => {
+    const cfg = resolveConfig(parseStackConfig({ healthcheck: { startPeriod: "15m", interval: 90 } }, NS), id, "cpu");
+    assert.equal(cfg.healthcheck.startPeriod, "15m0s");
+    assert.equal(cfg.healthcheck.interval, "1m30s");
+  });
+
+  it("serves the model under its id when no served name is given", () => {
+    const cfg = resolveConfig(parseStackConfig({}, NS), id, "cpu");
+    assert.equal(cfg.model.servedName, "Qwen/Qwen2.5-0.5B-Instruct");
+  });
+});

@@ -1,0 +1,77 @@
+// The gpu stack (real vLLM on NVIDIA GPUs) as the real program declares it, under Pulumi's mocks.
+// This machine has no GPU: in preview the program must still plan the full GPU stack.
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { byType, Declared, labelsOf, runProgram, stackConfig } from "./harness";
+
+describe("gpu stack", () => {
+  let resources: Declared[];
+  let outputs: Record<string, any>;
+  const container = (role: string) =>
+    byType(resources, "docker:index/container:Container").find((c) => labelsOf(c)["io.inference-runtime.role"] === role)!;
+
+  before(async () => {
+    ({ resources, outputs } = await runProgram("gpu", stackConfig("gpu")));
+  });
+
+  it("pulls the pinned vLLM image, keeps it on destroy, and builds only the agent", () => {
+    const remote = byType(resources, "docker:index/remoteImage:RemoteImage");
+    assert.deepEqual(remote.map((r) => [r.inputs.name, r.inputs.keepLocally]), [["vllm/vllm-openai:v0.18.0", true]]);
+    assert.deepEqual(byType(resources, "docker:index/image:Image").map((i) => i.inputs.imageName), [
+      "inference-runtime/worker-agent:gpu",
+    ]);
+    assert.equal(container("model-server").inputs.image, "sha256:runtime-server-image-remote");
+  });
+
+  it("passes the model settings as vllm serve flags, not environment variables", () => {
+    assert.deepEqual(container("model-server").inputs.command, [
+      "--model", "Qwen/Qwen2.5-0.5B-Instruct",
+      "--served-model-name", "qwen2.5-0.5b-instruct",
+      "--host", "0.0.0.0",
+      "--port", "8000",
+      "--max-model-len", "4096",
+      "--max-num-seqs", "64",
+      "--dtype", "auto",
+      "--gpu-memory-utilization", "0.6",
+      "--tensor-parallel-size", "1",
+      "--shutdown-timeout", "30",
+    ]);
+    assert.ok(!container("model-server").inputs.envs.some((e: string) => /^(MODEL|MAX_MODEL_LEN|MOCK_VLLM_\w+)=/.test(e)));
+  });
+
+  it("requests all NVIDIA GPUs with capability gpu and shares the host IPC namespace", () => {
+    const server = container("model-server");
+    assert.deepEqual(server.inputs.deviceRequests, [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }]);
+    assert.equal(server.inputs.ipcMode, "host");
+  });
+
+  it("gives model loading at least 10 minutes and probes with python3", () => {
+    const { healthcheck, waitTimeout, stopTimeout } = container("model-server").inputs;
+    assert.equal(healthcheck.startPeriod, "10m0s");
+    assert.equal(healthcheck.tests[1], "python3");
+    assert.match(healthcheck.tests[3], /urlopen\('http:\/\/127\.0\.0\.1:8000\/health'/);
+    assert.ok(waitTimeout >= 600, `waitTimeout ${waitTimeout}s is shorter than model loading`);
+    assert.ok(stopTimeout > 30, "stop timeout must exceed the server's own shutdown timeout");
+  });
+
+  it("mounts the Hugging Face cache and keeps it on destroy", () => {
+    const server = container("model-server");
+    assert.deepEqual(server.inputs.volumes[0], {
+      volumeName: "inference-runtime-gpu-hf-cache",
+      containerPath: "/root/.cache/huggingface",
+    });
+    assert.ok(server.inputs.envs.includes("HF_HOME=/root/.cache/huggingface"));
+    assert.equal(outputs.cacheKeptOnDestroy, true);
+  });
+
+  it("binds host ports to 127.0.0.1 and names everything after the gpu stack", () => {
+    for (const port of container("model-server").inputs.ports) assert.equal(port.ip, "127.0.0.1");
+    assert.equal(container("model-server").inputs.name, "inference-runtime-gpu-model-server");
+    assert.equal(container("worker-agent").inputs.name, "inference-runtime-gpu-worker-agent");
+    assert.equal(outputs.device, "gpu");
+  });
+
+  it("does not simulate GPUs in the agent of a real GPU stack", () => {
+    assert.ok(container("worker-agent").inputs.envs.includes("WORKER_SIMULATE_GPU_COUNT=0"));
+  });
+});

@@ -1,0 +1,52 @@
+// Secrets reach the containers only inside secret Outputs, and never appear in stack outputs.
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { runProgram, stackConfig } from "./harness";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { withSecretEnv } from "../../components/secretEnv";
+
+/** What the engine receives for a secret input: an envelope, not a plain list. */
+function openSecretEnvelope(input: any): string[] {
+  assert.equal(input?.[specialSigKey], specialSecretSig, "envs was sent to the engine as plain text");
+  return input.value;
+}
+
+describe("secrets", () => {
+  let outputs: Record<string, any>;
+  let envs: Record<string, string[]>;
+  before(async () => {
+    const config = stackConfig("dev", { hfToken: "hf_SECRET", apiKey: "sk-SECRET", workerAuthToken: "wt-SECRET" });
+    const result = await runProgram("dev", config, ["hfToken", "apiKey", "workerAuthToken"]);
+    outputs = result.outputs;
+    envs = Object.fromEntries(
+      result.resources
+        .filter((r) => r.type === "docker:index/container:Container")
+        .map((r) => [r.name, openSecretEnvelope(r.inputs.envs)]),
+    );
+  });
+
+  it("hands each secret, inside a secret envelope, to the container that needs it", () => {
+    const server = envs["runtime-server-container"];
+    const agent = envs["runtime-agent-container"];
+    assert.ok(server.includes("HF_TOKEN=hf_SECRET"));
+    assert.ok(server.includes("VLLM_API_KEY=sk-SECRET"));
+    assert.ok(agent.includes("WORKER_AUTH_TOKEN=wt-SECRET"));
+    assert.ok(agent.includes("VLLM_API_KEY=sk-SECRET"));
+    assert.ok(!server.includes("WORKER_AUTH_TOKEN=wt-SECRET"));
+  });
+
+  it("keeps secrets out of every stack output, and says how to pass the key to curl", () => {
+    const text = JSON.stringify(outputs);
+    assert.ok(!/SECRET/.test(text), `an output leaks a secret: ${text}`);
+    assert.match(outputs.curlCommand, /Authorization: Bearer \$API_KEY/);
+  });
+
+  it("marks the environment list secret as a whole when it carries a secret", async () => {
+    const env = withSecretEnv(["A=1"], [["TOKEN", pulumi.secret("x")], ["UNSET", undefined]]);
+    assert.ok(pulumi.Output.isInstance(env));
+    assert.equal(await (env as pulumi.Output<string[]>).isSecret, true);
+    const plain = withSecretEnv(["A=1"], [["UNSET", undefined]]);
+    assert.deepEqual(plain, ["A=1"]);
+  });
+});
