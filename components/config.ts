@@ -11,7 +11,7 @@ export const QUANTIZATIONS = [
   "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "gguf", "compressed-tensors",
 ] as const;
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
-export const MOCK_MODES = ["echo", "random"] as const;
+export const MOCK_MODES = ["echo", "generate"] as const;
 
 const name = z.string().trim().min(1, "expected a non-empty string");
 const port = z.number().int("expected a whole number").min(1).max(65535);
@@ -112,16 +112,18 @@ const agentSchema = z
   })
   .strict();
 
+const milliseconds = z.number().min(0, "expected milliseconds >= 0");
 const mockSchema = z
   .object({
     mode: z.enum(MOCK_MODES).optional(),
-    ttftMs: z.number().min(0).optional(),
-    itlMs: z.number().min(0).optional(),
-    jitterPct: z.number().min(0).max(100).optional(),
-    startupDelayMs: z.number().int().min(0).optional(),
-    failureRate: z.number().min(0).max(1).optional(),
+    ttftMs: milliseconds.optional(),
+    ttftJitterMs: milliseconds.optional(),
+    itlMs: milliseconds.optional(),
+    itlJitterMs: milliseconds.optional(),
+    startupMs: milliseconds.optional(),
+    failureRate: z.number().min(0).max(1, "expected a fraction in [0, 1]").optional(),
     seed: z.number().int().optional(),
-    emitDeprecatedMetrics: z.boolean().optional(),
+    compatGpuCacheMetric: z.boolean().optional(),
   })
   .strict();
 

@@ -73,12 +73,13 @@ export interface RuntimeConfig extends StackIdentity {
   mock: {
     mode: string;
     ttftMs: number;
+    ttftJitterMs: number;
     itlMs: number;
-    jitterPct: number;
-    startupDelayMs: number;
+    itlJitterMs: number;
+    startupMs: number;
     failureRate: number;
     seed: number;
-    emitDeprecatedMetrics: boolean;
+    compatGpuCacheMetric: boolean;
   };
 }
 
@@ -181,13 +182,15 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
     },
     mock: {
       mode: c.mock?.mode ?? "echo",
+      // Small but non-zero, so streaming clients see tokens arrive over time as with vLLM.
       ttftMs: c.mock?.ttftMs ?? 20,
+      ttftJitterMs: c.mock?.ttftJitterMs ?? 2,
       itlMs: c.mock?.itlMs ?? 5,
-      jitterPct: c.mock?.jitterPct ?? 10,
-      startupDelayMs: c.mock?.startupDelayMs ?? 0,
+      itlJitterMs: c.mock?.itlJitterMs ?? 1,
+      startupMs: c.mock?.startupMs ?? 0,
       failureRate: c.mock?.failureRate ?? 0,
       seed: c.mock?.seed ?? 42,
-      emitDeprecatedMetrics: c.mock?.emitDeprecatedMetrics ?? false,
+      compatGpuCacheMetric: c.mock?.compatGpuCacheMetric ?? false,
     },
   };
 }

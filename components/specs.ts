@@ -66,13 +66,14 @@ function mockEnv(cfg: RuntimeConfig): string[] {
   const env = [
     `MOCK_VLLM_MODE=${k.mode}`,
     `MOCK_VLLM_TTFT_MS=${k.ttftMs}`,
+    `MOCK_VLLM_TTFT_JITTER_MS=${k.ttftJitterMs}`,
     `MOCK_VLLM_ITL_MS=${k.itlMs}`,
-    `MOCK_VLLM_JITTER_PCT=${k.jitterPct}`,
-    `MOCK_VLLM_STARTUP_DELAY_MS=${k.startupDelayMs}`,
+    `MOCK_VLLM_ITL_JITTER_MS=${k.itlJitterMs}`,
+    `MOCK_VLLM_STARTUP_MS=${k.startupMs}`,
     `MOCK_VLLM_FAILURE_RATE=${k.failureRate}`,
     `MOCK_VLLM_SEED=${k.seed}`,
   ];
-  if (k.emitDeprecatedMetrics) env.push("MOCK_VLLM_DEPRECATED_METRICS=true");
+  if (k.compatGpuCacheMetric) env.push("MOCK_VLLM_COMPAT_GPU_CACHE_METRIC=true");
   return env;
 }
 
