@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import { Config } from "./config";
+import { Engine } from "./engine";
+import { ApiError, unknownModel } from "./errors";
+import { Faults } from "./faults";
+import { Metrics } from "./metrics";
+import { PrefixCache } from "./prefixCache";
+import { Rng, createRng } from "./rng";
+import { Scheduler } from "./scheduler";
+
+export type Phase = "loading" | "ready" | "draining";
+
+/** Everything a route needs, one per server (tests run several in one process). */
+export class Context {
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  readonly engine: Engine;
+  readonly faults: Faults;
+  readonly prefixCache: PrefixCache | null;
+  readonly rng: Rng;
+  readonly modelNames: ReadonlySet<string>;
+  readonly startedAt = Math.floor(Date.now() / 1000);
+  phase: Phase = "loading";
+  /** Responses not yet finished, so shutdown can wait for them and then cut the rest. */
+  readonly active = new Set<ServerResponse>();
+  readonly aborters = new Map<ServerResponse, () => void>();
+  private readonly idPrefix = randomBytes(8).toString("hex");
+  private idCounter = 0;
+
+  constructor(readonly config: Config) {
+    const sim = config.mock;
+    this.rng = createRng(sim.seed);
+    this.scheduler = new Scheduler(config.maxNumSeqs, sim.maxWaiting, sim.kvCacheTokens);
+    const s = this.scheduler;
+    this.metrics = new Metrics(config, {
+      running: () => s.running,
+      waiting: () => s.waiting,
+      kvCacheUsage: () => s.kvCacheUsage,
+    });
+    this.engine = new Engine(sim, s, this.metrics, createRng(sim.seed + 1));
+    this.faults = new Faults(sim, createRng(sim.seed + 2));
+    this.prefixCache = config.enablePrefixCaching ? new PrefixCache(config.blockSize, Math.max(1, Math.floor(sim.kvCacheTokens / config.blockSize))) : null;
+    this.modelNames = new Set(config.servedModelNames);
+  }
+
+  /** 32 hex digits like vLLM's uuid4().hex, without a syscall per request. */
+  requestId(prefix: string): string {
+    return prefix + this.idPrefix + (++this.idCounter).toString(16).padStart(16, "0");
+  }
+
+  /** vLLM resolves a missing model to the first served name and rejects unknown ones with 404. */
+  resolveModel(model: string | null | undefined): string {
+    if (model == null || model === "") return this.config.servedModelNames[0];
+    if (!this.modelNames.has(model)) throw unknownModel(model);
+    return model;
+  }
+
+  contextLengthError(promptTokens: number, maxTokens: number | null | undefined, what = "messages"): ApiError | null {
+    const limit = this.config.maxModelLen;
+    if (maxTokens != null && maxTokens < 1) return new ApiError(400, `max_tokens must be at least 1, got ${maxTokens}.`, "max_tokens");
+    if (promptTokens >= limit && maxTokens == null) {
+      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}.`, "input_tokens");
+    }
+    if (maxTokens != null && promptTokens + maxTokens > limit) {
+      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the ${what}, ${maxTokens} in the completion). Please reduce the length of the ${what} or completion.`, "max_tokens");
+    }
+    return null;
+  }
+}

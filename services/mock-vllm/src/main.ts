@@ -1,0 +1,57 @@
+import { CommandLineError, helpText, parseCommandLine } from "./cli";
+import { configFromCommandLine, summarize } from "./config";
+import { probe } from "./probe";
+import { startServer } from "./server";
+
+function log(message: string): void {
+  const d = new Date();
+  const pad = (n: number) => String(n).padStart(2, "0");
+  console.log(`INFO ${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} [mock_vllm] ${message}`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "--mock-probe") {
+    process.exit(await probe(argv[1]));
+  }
+  let parsed;
+  let config;
+  try {
+    parsed = parseCommandLine(argv, process.env);
+    if (parsed.help) {
+      console.log(helpText());
+      return;
+    }
+    config = configFromCommandLine(parsed);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(e instanceof CommandLineError ? e.exitCode : 2);
+  }
+  for (const line of summarize(config, parsed)) log(line);
+  if (config.mock.startupMs > 0) log(`Loading model weights (simulated: ${config.mock.startupMs} ms, port ${config.mock.startupMode === "closed" ? "closed" : "open, /health 503"} meanwhile)`);
+
+  const server = await startServer(config);
+  log(`Starting vLLM API server 0 on ${server.url}`);
+  log("Available routes are: /health, /ping, /version, /load, /metrics, /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize, /detokenize");
+  server.ready.then(() => log("Application startup complete."));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal} received: draining in-flight requests (up to ${config.shutdownTimeoutS} s)`);
+    server.close().then(() => {
+      log("Shutdown complete.");
+      process.exit(0);
+    });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  console.error(`ERROR ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});

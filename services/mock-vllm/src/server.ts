@@ -1,0 +1,162 @@
+import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Config } from "./config";
+import { Context } from "./context";
+import { ApiError, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, UNAUTHORIZED_BODY } from "./errors";
+import { readBody, sendError, sendJson } from "./http";
+import { handleEmbeddings } from "./routes/embeddings";
+import { handleChat, handleCompletion } from "./routes/generate";
+import { handleHealth, handleLoad, handleMetrics, handleVersion, modelsBody } from "./routes/info";
+import { handleDetokenize, handleTokenize } from "./routes/tokenize";
+
+type BodyHandler = (ctx: Context, req: IncomingMessage, res: ServerResponse, body: string) => void;
+type Handler = (ctx: Context, req: IncomingMessage, res: ServerResponse) => void;
+interface Route {
+  get?: Handler;
+  post?: BodyHandler;
+}
+
+const health: Handler = (ctx, _req, res) => handleHealth(ctx, res);
+const ROUTES: Record<string, Route> = {
+  "/health": { get: health },
+  "/ping": { get: health, post: (ctx, _req, res) => handleHealth(ctx, res) },
+  "/version": { get: (ctx, _req, res) => handleVersion(ctx, res) },
+  "/load": { get: (ctx, _req, res) => handleLoad(ctx, res) },
+  "/metrics": { get: (ctx, _req, res) => handleMetrics(ctx, res) },
+  "/v1/models": { get: (ctx, _req, res) => sendJson(res, 200, modelsBody(ctx)) },
+  "/v1/chat/completions": { post: handleChat },
+  "/v1/completions": { post: handleCompletion },
+  "/v1/embeddings": { post: handleEmbeddings },
+  "/tokenize": { post: (ctx, _req, res, body) => handleTokenize(ctx, res, body) },
+  "/detokenize": { post: (ctx, _req, res, body) => handleDetokenize(ctx, res, body) },
+};
+
+// While loading (unhealthy start-up mode) or draining, only these still answer normally.
+const ALWAYS_OPEN = new Set(["/health", "/ping", "/metrics", "/version", "/load"]);
+
+export interface RunningServer {
+  /** http://host:port of the listening socket. */
+  readonly url: string;
+  readonly port: number;
+  readonly context: Context;
+  /** Resolves when the simulated model is loaded (the port is open before that in unhealthy mode). */
+  readonly ready: Promise<void>;
+  /** Graceful stop: refuse new work, let in-flight requests finish within --shutdown-timeout, cut the rest. */
+  close(): Promise<void>;
+}
+
+function dispatch(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
+  const raw = req.url ?? "/";
+  const q = raw.indexOf("?");
+  const path = q < 0 ? raw : raw.slice(0, q);
+
+  if (ctx.phase !== "ready" && !ALWAYS_OPEN.has(path)) {
+    const message = ctx.phase === "loading" ? "The model is still loading." : "The server is shutting down.";
+    return sendError(res, new ApiError(503, message), ctx.phase === "draining" ? { connection: "close" } : undefined);
+  }
+  // vLLM's API-key middleware guards /v1 only and lets CORS preflights through.
+  if (ctx.config.apiKeys.length > 0 && path.startsWith("/v1") && req.method !== "OPTIONS") {
+    const auth = req.headers.authorization;
+    if (!auth || !ctx.config.apiKeys.some((k) => auth === `Bearer ${k}`)) return sendJson(res, 401, UNAUTHORIZED_BODY);
+  }
+  const route = ROUTES[path];
+  if (!route) return sendJson(res, 404, NOT_FOUND_BODY);
+  const method = req.method;
+  if ((method === "GET" || method === "HEAD") && route.get) return route.get(ctx, req, res);
+  if (method === "POST" && route.post) {
+    const post = route.post;
+    return readBody(req, ctx.config.mock.maxBodyBytes, (err, body) => {
+      if (err) return sendError(res, err, { connection: "close" });
+      try {
+        post(ctx, req, res, body);
+      } catch (e) {
+        if (e instanceof ApiError) return sendError(res, e);
+        console.error(e);
+        sendError(res, new ApiError(500, `Internal server error: ${(e as Error).message}`));
+      }
+    });
+  }
+  return sendJson(res, 405, METHOD_NOT_ALLOWED_BODY, { allow: [route.get && "GET", route.post && "POST"].filter(Boolean).join(", ") });
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const ctx = new Context(config);
+  let inflight = 0;
+  let drained: (() => void) | null = null;
+  const log = config.mock.logRequests;
+
+  const server: Server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req, res) => {
+    inflight++;
+    const started = log ? performance.now() : 0;
+    res.on("close", () => {
+      inflight--;
+      if (log) console.log(`INFO ${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+      if (drained) {
+        server.closeIdleConnections();
+        if (inflight === 0) drained();
+      }
+    });
+    dispatch(ctx, req, res);
+  });
+  // Headers are small; keep-alive clients under load must not be cut by the default timeouts.
+  server.headersTimeout = 60_000;
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+
+  const sim = config.mock;
+  let loadTimer: NodeJS.Timeout | undefined;
+  const loaded = () => new Promise<void>((resolve) => (loadTimer = setTimeout(resolve, sim.startupMs)));
+  let ready: Promise<void>;
+  if (sim.startupMs > 0 && sim.startupMode === "closed") {
+    // Like vLLM: nothing listens until the model is loaded.
+    await loaded();
+    await listen();
+    ctx.phase = "ready";
+    ready = Promise.resolve();
+  } else {
+    await listen();
+    if (sim.startupMs > 0) {
+      ready = loaded().then(() => {
+        if (ctx.phase === "loading") ctx.phase = "ready";
+      });
+    } else {
+      ctx.phase = "ready";
+      ready = Promise.resolve();
+    }
+  }
+
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | null = null;
+
+  const close = () => {
+    closing ??= (async () => {
+      clearTimeout(loadTimer);
+      ctx.phase = "draining";
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inflight > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, config.shutdownTimeoutS * 1000);
+          drained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      // Whatever is still running past the bound is cut, and counted as aborted.
+      server.closeAllConnections();
+      await stopped;
+    })();
+    return closing;
+  };
+
+  return { url: `http://${host === "[::]" ? "[::1]" : host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`, port: address.port, context: ctx, ready, close };
+}
