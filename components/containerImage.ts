@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { RuntimeConfig } from "./defaults";
 
@@ -33,6 +34,7 @@ export class ContainerImage extends pulumi.ComponentResource {
     } else if (args.service) {
       const { stack, images } = args.config;
       const context = path.join(__dirname, "..", "services", args.service);
+      requireBundle(context);
       const built = new docker.Image(
         `${name}-build`,
         {
@@ -56,4 +58,11 @@ export class ContainerImage extends pulumi.ComponentResource {
     }
     this.registerOutputs({ ref: this.ref, name: this.name });
   }
+}
+
+// The Dockerfiles copy a prebuilt bundle; without it the build fails deep inside Docker.
+function requireBundle(context: string): void {
+  const bundle = path.join(context, "dist", "main.js");
+  if (fs.existsSync(bundle) || pulumi.runtime.isDryRun()) return;
+  throw new Error(`${bundle} is missing: run \`npm run build:services\` (or \`npm run up\`, which does) first`);
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Deploys a stack (default dev) from a fresh clone: bootstrap, select or create the stack on the
+# local backend, `pulumi up`. Usage: scripts/up.sh [stack] [extra pulumi up flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stack="${1:-dev}"
+shift || true
+bash scripts/bootstrap.sh
+bash scripts/pulumi.sh stack select --create "$stack" >&2
+exec bash scripts/pulumi.sh up --stack "$stack" --yes --skip-preview "$@"
