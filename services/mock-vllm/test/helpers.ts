@@ -73,6 +73,16 @@ export async function scrape(url: string): Promise<ReturnType<typeof parsePromet
   return parsePrometheusTextFormat(res.body);
 }
 
+/**
+ * Histogram series with labels, read with the same parser. parse-prometheus-text-format folds
+ * all label sets of a histogram into one (a limitation of that library), so the TYPE line is
+ * dropped first and `<name>_sum` / `<name>_count` / `<name>_bucket` come back as untyped samples.
+ */
+export async function scrapeHistograms(url: string): Promise<ReturnType<typeof parsePrometheusTextFormat>> {
+  const res = await raw(url, "GET", "/metrics");
+  return parsePrometheusTextFormat(res.body.replace(/^# TYPE \S+ histogram$/gm, ""));
+}
+
 /** Value of a counter/gauge sample whose labels include `labels`. */
 export function sample(families: ReturnType<typeof parsePrometheusTextFormat>, name: string, labels: Record<string, string> = {}): number | undefined {
   const f = families.find((x) => x.name === name);

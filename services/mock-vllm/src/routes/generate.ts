@@ -234,6 +234,7 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
   for (const o of p.outputs) kvTokens += o.tokens.length;
   const writer = p.stream ? new StreamWriter(p) : null;
   let finished = false;
+  let dropping = false;
   const r: EngineRequest = {
     promptTokens: p.promptTokens,
     outputs: p.outputs,
@@ -248,7 +249,7 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
     onDone: (aborted) => {
       finished = true;
       if (aborted) {
-        if (!res.writableEnded) res.destroy();
+        if (!res.writableEnded && !dropping) res.destroy();
       } else if (writer) {
         endStream();
       } else if (plan && plan.dropAfterTokens > 0) {
@@ -276,11 +277,14 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
       if (step === 0 && p.echoPrefixes) text = p.echoPrefixes[i] + text;
       out += writer!.token(i, text, step === o.tokens.length - 1 ? o : null);
     }
-    res.write(out);
     if (plan && plan.dropAfterTokens === step + 1) {
-      res.destroy();
+      // Cut only once those tokens are on the wire, so the client sees exactly that many.
+      dropping = true;
+      res.write(out, () => res.destroy());
       ctx.engine.abort(r);
+      return;
     }
+    res.write(out);
   };
 
   const endStream = () => {

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { generate } from "../src/generator";
+import { createRng } from "../src/rng";
+import { Scheduler } from "../src/scheduler";
+import { countTokens, detokenize, pieces, tokenize } from "../src/tokenizer";
+
+describe("tokenizer", () => {
+  test("round-trips any text and counts the same way everywhere", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (s) => {
+        const ids = tokenize(s);
+        assert.equal(detokenize(ids), s);
+        assert.equal(countTokens(s), ids.length);
+        assert.equal(pieces(s).join(""), s);
+        assert.equal(pieces(s).length, ids.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("generator", () => {
+  const base = { mode: "generate" as const, echoText: "", maxTokens: 1000, naturalLength: 30, ignoreEos: false, stop: [], includeStopStr: false };
+  test("token lists re-tokenize to the same count, and finish reasons follow the budget", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 200 }), fc.integer(), (maxTokens, naturalLength, seed) => {
+        const g = generate({ ...base, maxTokens, naturalLength, rng: createRng(seed) });
+        assert.equal(g.tokens.length, Math.min(maxTokens, naturalLength));
+        assert.equal(countTokens(g.text), g.tokens.length);
+        assert.equal(g.finishReason, naturalLength > maxTokens ? "length" : "stop");
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("same seed, same text", () => {
+    const a = generate({ ...base, rng: createRng(5) });
+    const b = generate({ ...base, rng: createRng(5) });
+    assert.equal(a.text, b.text);
+  });
+});
+
+describe("scheduler", () => {
+  test("never runs more than max-num-seqs and admits in FIFO order", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.boolean(), { maxLength: 60 }), (slots, ops) => {
+        const s = new Scheduler(slots, 0, 1000);
+        const admitted: number[] = [];
+        const running: { id: number; kvTokens: number; admit(): void }[] = [];
+        let next = 0;
+        for (const add of ops) {
+          if (add || running.length === 0) {
+            const id = next++;
+            const job = { id, kvTokens: 1, admit: () => (admitted.push(id), running.push(job)) };
+            s.submit(job);
+          } else {
+            s.finish(running.shift()!);
+          }
+          assert.ok(s.running <= slots);
+          assert.equal(s.running, running.length);
+        }
+        assert.deepEqual(admitted, [...admitted].sort((a, b) => a - b));
+      }),
+    );
+  });
+});
