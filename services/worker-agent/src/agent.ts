@@ -12,6 +12,8 @@ import type { AgentInfo } from "./version";
 
 /** Re-discovering the advertised IP now and then covers a container that got a new address. */
 const IP_REFRESH_MS = 5 * 60_000;
+/** Without any address yet (network still coming up), look again sooner, but not every cycle. */
+const IP_RETRY_MS = 30_000;
 
 export interface AgentState {
   snapshot: Snapshot | null;
@@ -89,7 +91,7 @@ export class Agent {
   private async advertisedIp(): Promise<string | null> {
     if (this.settings.advertiseIp) return this.settings.advertiseIp;
     const now = performance.now();
-    if (this.ip && this.ip.value !== null && now - this.ip.at < IP_REFRESH_MS) return this.ip.value;
+    if (this.ip && now - this.ip.at < (this.ip.value === null ? IP_RETRY_MS : IP_REFRESH_MS)) return this.ip.value;
     const value = await discoverIp(this.settings.controlPlaneUrl, Math.min(this.settings.httpTimeoutMs, 1000));
     this.ip = { value, at: now };
     return value;

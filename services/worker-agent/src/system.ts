@@ -1,4 +1,4 @@
-import { readFile, statfs } from "node:fs/promises";
+import { readFileSync, statfsSync, type StatsFs } from "node:fs";
 
 /** Host figures as the control plane's `metadata.system` expects them. Unknown ones are null. */
 export interface SystemSample {
@@ -86,15 +86,30 @@ export class SystemSampler {
     private readonly procRoot = "/proc",
   ) {}
 
+  // /proc files are generated in memory and tiny, and statfs only reads the superblock: synchronous
+  // calls cost microseconds, while the promise API spends several thread-pool round trips on each.
+  private read(file: string): string | null {
+    try {
+      return readFileSync(`${this.procRoot}/${file}`, "utf8");
+    } catch {
+      return null;
+    }
+  }
+
+  private statfs(): StatsFs | null {
+    try {
+      return statfsSync(this.diskPath);
+    } catch {
+      return null;
+    }
+  }
+
   async sample(now = performance.now()): Promise<SystemSample> {
-    const read = (f: string) => readFile(`${this.procRoot}/${f}`, "utf8").catch(() => null);
-    const [stat, meminfo, loadavg, netdev, fsStats] = await Promise.all([
-      read("stat"),
-      read("meminfo"),
-      read("loadavg"),
-      read("net/dev"),
-      statfs(this.diskPath).catch(() => null),
-    ]);
+    const fsStats = this.statfs();
+    const stat = this.read("stat");
+    const meminfo = this.read("meminfo");
+    const loadavg = this.read("loadavg");
+    const netdev = this.read("net/dev");
 
     const cpu = stat === null ? null : parseProcStatCpu(stat);
     let cpuPct: number | null = null;
