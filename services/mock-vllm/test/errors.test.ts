@@ -122,7 +122,7 @@ describe("API key", () => {
   after(() => server.close());
 
   test("/v1 routes need the bearer key; 401 body is {error: Unauthorized}", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "s3cret" }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "s3cret" }] as Record<string, string>[]) {
       const res = await post(server.url, "/v1/chat/completions", chat("x"), headers);
       assert.equal(res.status, 401);
       assert.deepEqual(JSON.parse(res.body), { error: "Unauthorized" });

@@ -103,4 +103,4 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: "qwen", messages: [{ role: "user", content }], ...extra });
+export const chat = (content: string) => ({ model: "qwen", messages: [{ role: "user" as const, content }] });
