@@ -8,8 +8,6 @@ export type Role = "model-server" | "worker-agent" | "model-cache" | "network" |
 export const HF_HOME = "/root/.cache/huggingface";
 /** vLLM's compile cache (torch.compile / CUDA graphs), reused across restarts. */
 export const VLLM_CACHE_ROOT = "/root/.cache/vllm";
-/** Where the worker-agent keeps a bootstrap token the control plane hands it. */
-export const AGENT_TOKEN_FILE = "/tmp/worker-agent/token";
 
 export interface DockerLabel {
   label: string;
@@ -83,7 +81,7 @@ export function healthcheck(cfg: RuntimeConfig) {
   const tests =
     cfg.runtime === "vllm"
       ? ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${url}', timeout=4)`]
-      : ["CMD", "node", "/app/probe.js", url];
+      : ["CMD", "node", "/app/main.js", "--mock-probe", url];
   const h = cfg.healthcheck;
   return {
     tests,
@@ -97,7 +95,7 @@ export function healthcheck(cfg: RuntimeConfig) {
 
 export function agentHealthcheck() {
   return {
-    tests: ["CMD", "node", "/app/probe.js", `http://127.0.0.1:${CONTAINER_AGENT_PORT}/healthz`],
+    tests: ["CMD", "node", "/app/main.js", "--probe", `http://127.0.0.1:${CONTAINER_AGENT_PORT}/healthz`],
     interval: "5s",
     timeout: "3s",
     startPeriod: "10s",
@@ -147,7 +145,6 @@ export function workerAgentEnv(cfg: RuntimeConfig): string[] {
     `WORKER_HEARTBEAT_INTERVAL_S=${a.heartbeatIntervalSeconds}`,
     `WORKER_SIMULATE_GPU_COUNT=${a.simulateGpuCount}`,
     `WORKER_SIMULATE_GPU_VRAM_MB=${a.simulateGpuVramMb}`,
-    `WORKER_AUTH_TOKEN_FILE=${AGENT_TOKEN_FILE}`,
   ];
   if (a.controlPlaneUrl) env.push(`CONTROL_PLANE_URL=${a.controlPlaneUrl}`);
   if (a.instanceId) env.push(`INSTANCE_ID=${a.instanceId}`);

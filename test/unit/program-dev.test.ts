@@ -70,7 +70,7 @@ describe("dev stack", () => {
 
   it("waits for a mock-sized healthcheck whose probe exists in the image", () => {
     const server = container("model-server");
-    assert.deepEqual(server.inputs.healthcheck.tests, ["CMD", "node", "/app/probe.js", "http://127.0.0.1:8000/health"]);
+    assert.deepEqual(server.inputs.healthcheck.tests, ["CMD", "node", "/app/main.js", "--mock-probe", "http://127.0.0.1:8000/health"]);
     assert.equal(server.inputs.healthcheck.startPeriod, "30s");
     assert.equal(server.inputs.wait, true);
     assert.equal(server.inputs.waitTimeout, 120);
