@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isIP } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { RunningAgent } from "../src/main";
 import { FakeControlPlane, FakeModelServer, INSTANCE_ID, startTestAgent, waitFor, type Call } from "./helpers";
@@ -164,7 +165,7 @@ describe("worker protocol over HTTP", () => {
 });
 
 describe("model server variants", () => {
-  test("the vllm_* metric family is read too, and an unlisted MODEL_ID means starting", async () => {
+  test("the vllm_* metric family is read too, an unlisted MODEL_ID means starting, the IP is discovered", async () => {
     const cp = await FakeControlPlane.start();
     const model = await FakeModelServer.start({ models: ["other"], waiting: 3, running: 1, family: "underscore" });
     const agent = await startTestAgent({
@@ -173,9 +174,11 @@ describe("model server variants", () => {
       WORKER_AUTH_TOKEN: TOKEN,
       MODEL_ID: "m",
       VLLM_BASE_URL: model.url,
+      WORKER_ADVERTISE_IP: "",
     });
     try {
       const hb = await waitFor("a heartbeat", () => cp.of("heartbeat")[0]);
+      assert.ok(hb.body.ip_address === null || isIP(hb.body.ip_address) !== 0, "a discovered address, or null");
       assert.equal(hb.body.queue_depth, 3);
       assert.equal(hb.body.metadata.vllm.requests_running, 1);
       assert.equal(hb.body.status, "starting");
