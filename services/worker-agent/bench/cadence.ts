@@ -4,8 +4,7 @@
  *
  *   npx tsx services/worker-agent/bench/cadence.ts [--duration 30] [--interval 1]
  */
-import { spawn } from "node:child_process";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,7 +43,6 @@ function clockTicks(): number {
 async function main(): Promise<void> {
   // Measure the same single-file bundle the image runs, not the TypeScript loader.
   const bundle = join(mkdtempSync(join(tmpdir(), "worker-agent-bench-")), "main.js");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   esbuild.buildSync({ entryPoints: [join(__dirname, "..", "src", "main.ts")], bundle: true, platform: "node", target: "node20", outfile: bundle, logLevel: "warning" });
 

@@ -70,7 +70,7 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${settings.healthHost.includes(":") ? `[${settings.healthHost}]` : settings.healthHost === "0.0.0.0" ? "127.0.0.1" : settings.healthHost}:${port}`,
+    url: `http://${localHost(settings.healthHost)}:${port}`,
     agent,
     log,
     close: () =>
@@ -84,6 +84,13 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
         await log.close();
       })()),
   };
+}
+
+/** How a client on this machine reaches a server bound to `host`. */
+function localHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 async function main(argv: string[]): Promise<void> {

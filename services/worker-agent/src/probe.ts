@@ -12,7 +12,10 @@ export async function probe(url: string, timeoutMs = 3000): Promise<number> {
   }
 }
 
+/** The agent's own `/healthz`, from the same variables the agent binds with. */
 export function defaultProbeUrl(env: NodeJS.ProcessEnv = process.env): string {
   const port = Number(env.WORKER_HEALTH_PORT?.trim() || "8080");
-  return `http://127.0.0.1:${Number.isInteger(port) && port > 0 ? port : 8080}/healthz`;
+  const bind = env.WORKER_HEALTH_HOST?.trim() || "0.0.0.0";
+  const host = bind === "0.0.0.0" ? "127.0.0.1" : bind === "::" ? "[::1]" : bind.includes(":") ? `[${bind}]` : bind;
+  return `http://${host}:${Number.isInteger(port) && port > 0 ? port : 8080}/healthz`;
 }
