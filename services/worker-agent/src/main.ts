@@ -33,6 +33,8 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
   const tokens = await TokenStore.load(settings.authToken, settings.authTokenFile, log);
   const identity = { ...ids, vllmPort: settings.vllmPort, healthPort: settings.healthPort, vllmBaseUrl: settings.vllmBaseUrl };
   const agent = new Agent(settings, identity, agentInfo, tokens, metrics, log);
+  // Primed as early as possible: CPU % needs a few clock ticks between samples to mean anything.
+  await agent.prime();
 
   // Serve health endpoints before the first cycle: liveness must never wait on the model server.
   const server = createAgentServer({ state: agent.state, metrics, log, agentInfo, ids, controlPlaneUrl: settings.controlPlaneUrl, startedAt });
@@ -47,13 +49,10 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
   // Port 0 (tests) binds an ephemeral port; the control plane must be told the real one.
   identity.healthPort = port;
 
-  await agent.prime();
   const ticker = new Ticker(settings.heartbeatIntervalMs, (signal) => agent.runCycle(signal), {
     onOverrun: (skipped) => log.state("cycle", "warn", "cycle.overrun", { skipped_ticks: skipped }),
     onError: (err) => log.error("cycle.failed", { error: (err as Error)?.stack ?? String(err) }),
   });
-  ticker.start();
-
   log.info("agent.started", {
     version: agentInfo.version,
     checksum: agentInfo.checksum,
@@ -67,6 +66,7 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
     heartbeat_interval_s: settings.heartbeatIntervalMs / 1000,
     has_token: tokens.token !== null,
   });
+  ticker.start();
 
   let closing: Promise<void> | null = null;
   return {
