@@ -33,7 +33,7 @@ export class EventLog {
   private next = 0;
   private size = 0;
   private file: WriteStream | null = null;
-  private readonly repeats = new Map<string, { event: string; at: number; suppressed: number }>();
+  private readonly repeats = new Map<string, { sig: string; at: number; suppressed: number }>();
 
   constructor(private readonly opts: EventLogOptions) {
     this.ring = new Array(opts.capacity);
@@ -72,17 +72,19 @@ export class EventLog {
   }
 
   /**
-   * Logs a condition that may repeat every cycle: a change of `event` under `key` is logged at
-   * once, an unchanged one at most once a minute with the number of repeats it stood for.
+   * Logs a condition that may repeat every cycle: a change under `key` (another event, or the same
+   * event with another `outcome` or `reason`) is logged at once, an unchanged one at most once a
+   * minute with the number of repeats it stood for.
    */
   state(key: string, level: Level, event: string, fields: Record<string, unknown> = {}, now = Date.now()): void {
+    const sig = JSON.stringify([event, fields.outcome, fields.reason]);
     const last = this.repeats.get(key);
-    if (last && last.event === event && now - last.at < REPEAT_WINDOW_MS) {
+    if (last && last.sig === sig && now - last.at < REPEAT_WINDOW_MS) {
       last.suppressed++;
       return;
     }
-    const extra = last && last.event === event && last.suppressed > 0 ? { repeated: last.suppressed } : {};
-    this.repeats.set(key, { event, at: now, suppressed: 0 });
+    const extra = last && last.sig === sig && last.suppressed > 0 ? { repeated: last.suppressed } : {};
+    this.repeats.set(key, { sig, at: now, suppressed: 0 });
     this.log(level, event, { ...fields, ...extra });
   }
 

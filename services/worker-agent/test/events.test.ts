@@ -24,7 +24,7 @@ test("level filter and token-like fields are scrubbed", () => {
   assert.equal(e!.token_received, true);
 });
 
-test("repeating conditions are logged on change and then once a minute with a count", () => {
+test("repeating conditions are logged on change (event or outcome) and then once a minute with a count", () => {
   const log = new EventLog({ capacity: 100, level: "info", stdout: false });
   log.state("hb", "warn", "heartbeat.failed", {}, 0);
   log.state("hb", "warn", "heartbeat.failed", {}, 1000);
@@ -33,6 +33,7 @@ test("repeating conditions are logged on change and then once a minute with a co
   log.state("hb", "warn", "heartbeat.failed", {}, 4000);
   log.state("hb", "warn", "heartbeat.failed", {}, 5000);
   log.state("hb", "warn", "heartbeat.failed", {}, 70_000);
+  log.state("hb", "warn", "heartbeat.failed", { outcome: "timeout" }, 71_000);
   assert.deepEqual(
     log.tail(100).map((e) => [e.event, e.repeated]),
     [
@@ -40,6 +41,7 @@ test("repeating conditions are logged on change and then once a minute with a co
       ["heartbeat.ok", undefined],
       ["heartbeat.failed", undefined],
       ["heartbeat.failed", 1],
+      ["heartbeat.failed", undefined],
     ],
   );
 });
