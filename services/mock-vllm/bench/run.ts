@@ -193,12 +193,17 @@ async function main(): Promise<void> {
   mock = await launch(mockJs, genArgs, {}, MOCK_PORT);
   base = await launch(baseJs, [], { PORT: String(BASE_PORT), CHUNK: chunk }, BASE_PORT);
   {
+    const mockCpu = cpuUs(mock.pid!);
     const [m, pm] = await withPeakRss(mock.pid!, () => streamLoad(MOCK_PORT, streamBody(64), 256, SECONDS * 1000));
+    const mockCpuPerToken = (cpuUs(mock.pid!) - mockCpu) / m.tokens;
+    const baseCpu = cpuUs(base.pid!);
     const [b, pb] = await withPeakRss(base.pid!, () => streamLoad(BASE_PORT, streamBody(64), 256, SECONDS * 1000));
+    const baseCpuPerToken = (cpuUs(base.pid!) - baseCpu) / b.tokens;
     peakMock = Math.max(peakMock, pm);
     peakBase = Math.max(peakBase, pb);
     record("tokens/s", m.tokensPerSecond, b.tokensPerSecond, "tok/s");
     record("streams/s", m.streams / SECONDS, b.streams / SECONDS, "req/s");
+    record("server CPU per token", mockCpuPerToken, baseCpuPerToken, "µs", true);
   }
   await stop(mock);
   await stop(base);

@@ -1,10 +1,11 @@
 import { FLAGS, FlagSpec, findFlag } from "./flags";
+import { safeParse } from "./validate";
 
 /**
  * An argparse-compatible reader for the `vllm serve` command line. node:util parseArgs cannot
  * express what vLLM's parser accepts (`--served-model-name a b`, multi-letter short aliases such
  * as `-tp 2`, `--max_model_len` spelled with underscores, `--no-<flag>`), so the lexing is done
- * here; values are validated with the zod schemas in flags.ts.
+ * here; values are validated with the schemas in flags.ts.
  */
 export type FlagValue = string | number | boolean | string[];
 
@@ -142,7 +143,7 @@ function convert(spec: FlagSpec, value: string | boolean | string[], where: stri
       return undefined;
     }
   }
-  if (spec.schema && !spec.schema.safeParse(typed).success) {
+  if (spec.schema && !safeParse(spec.schema, typed).success) {
     errors.push(`${where}: expected ${spec.expect ?? "a valid value"}, got '${value}'`);
     return undefined;
   }

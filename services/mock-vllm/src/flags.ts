@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { Schema, int, number, oneOf } from "./validate";
 
 /**
  * The `vllm serve` flags the mock knows. Real deployments pass flags the mock has no use for;
@@ -12,7 +12,7 @@ export interface FlagSpec {
   readonly name: string; // without the leading dashes
   readonly kind: FlagKind;
   /** Extra check on the value; `expect` words the error message. */
-  readonly schema?: z.ZodType;
+  readonly schema?: Schema<unknown>;
   readonly expect?: string;
   readonly aliases?: readonly string[];
   readonly help?: string;
@@ -32,9 +32,9 @@ export function parseHumanInt(raw: string): number | undefined {
   return Number.isInteger(value) ? value : undefined;
 }
 
-const positive = z.number().int().min(1);
-const nonNegative = z.number().int().min(0);
-const choice = (...values: string[]) => z.enum(values as [string, ...string[]]);
+const positive = int({ min: 1 });
+const nonNegative = int({ min: 0 });
+const choice = (...values: string[]) => oneOf(values);
 
 export const DTYPES = ["auto", "half", "float16", "bfloat16", "float", "float32"] as const;
 export const QUANTIZATIONS = [
@@ -49,7 +49,7 @@ const vllm: FlagSpec[] = [
   // Server (frontend) flags.
   { name: "model", kind: "string", help: "model name or path (same as the positional argument)" },
   { name: "host", kind: "string" },
-  { name: "port", kind: "int", schema: z.number().int().min(0).max(65535), expect: "an integer port in [0, 65535]" },
+  { name: "port", kind: "int", schema: int({ min: 0, max: 65535 }), expect: "an integer port in [0, 65535]" },
   { name: "uds", kind: "string" },
   { name: "uvicorn-log-level", kind: "string", schema: choice("debug", "info", "warning", "error", "critical", "trace"), expect: "one of debug, info, warning, error, critical, trace" },
   { name: "disable-uvicorn-access-log", kind: "bool" },
@@ -106,8 +106,8 @@ const vllm: FlagSpec[] = [
   { name: "tokenizer", kind: "string" },
   { name: "tokenizer-mode", kind: "string" },
   { name: "trust-remote-code", kind: "bool" },
-  { name: "dtype", kind: "string", schema: z.enum(DTYPES), expect: `one of ${DTYPES.join(", ")}` },
-  { name: "seed", kind: "int", schema: z.number().int(), expect: "an integer" },
+  { name: "dtype", kind: "string", schema: oneOf(DTYPES), expect: `one of ${DTYPES.join(", ")}` },
+  { name: "seed", kind: "int", schema: int(), expect: "an integer" },
   { name: "hf-config-path", kind: "string" },
   { name: "allowed-local-media-path", kind: "string" },
   { name: "allowed-media-domains", kind: "list" },
@@ -117,7 +117,7 @@ const vllm: FlagSpec[] = [
   { name: "rope-theta", kind: "float" },
   { name: "tokenizer-revision", kind: "string" },
   { name: "max-model-len", kind: "string", expect: "a positive integer (e.g. 2048, 32k, 1M)" },
-  { name: "quantization", aliases: ["q"], kind: "string", schema: z.enum(QUANTIZATIONS), expect: `one of ${QUANTIZATIONS.join(", ")}` },
+  { name: "quantization", aliases: ["q"], kind: "string", schema: oneOf(QUANTIZATIONS), expect: `one of ${QUANTIZATIONS.join(", ")}` },
   { name: "enforce-eager", kind: "bool" },
   { name: "max-seq-len-to-capture", kind: "int" },
   { name: "max-logprobs", kind: "int" },
@@ -179,15 +179,15 @@ const vllm: FlagSpec[] = [
   { name: "worker-extension-cls", kind: "string" },
   { name: "enable-multimodal-encoder-data-parallel", kind: "bool" },
   // KV cache.
-  { name: "block-size", kind: "int", schema: z.union([z.literal(1), z.literal(8), z.literal(16), z.literal(32), z.literal(64), z.literal(128)]), expect: "one of 1, 8, 16, 32, 64, 128" },
-  { name: "gpu-memory-utilization", kind: "float", schema: z.number().gt(0).max(1), expect: "a fraction in (0, 1]" },
+  { name: "block-size", kind: "int", schema: oneOf([1, 8, 16, 32, 64, 128]), expect: "one of 1, 8, 16, 32, 64, 128" },
+  { name: "gpu-memory-utilization", kind: "float", schema: number({ gt: 0, max: 1 }), expect: "a fraction in (0, 1]" },
   { name: "kv-cache-memory-bytes", kind: "string" },
-  { name: "swap-space", kind: "float", schema: z.number().min(0), expect: "a number of GiB >= 0" },
+  { name: "swap-space", kind: "float", schema: number({ min: 0 }), expect: "a number of GiB >= 0" },
   { name: "kv-cache-dtype", kind: "string", schema: choice("auto", "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc", "bfloat16"), expect: "one of auto, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, bfloat16" },
   { name: "num-gpu-blocks-override", kind: "int", schema: positive, expect: "a positive integer" },
   { name: "enable-prefix-caching", kind: "bool" },
   { name: "prefix-caching-hash-algo", kind: "string" },
-  { name: "cpu-offload-gb", kind: "float", schema: z.number().min(0), expect: "a number of GiB >= 0" },
+  { name: "cpu-offload-gb", kind: "float", schema: number({ min: 0 }), expect: "a number of GiB >= 0" },
   { name: "calculate-kv-scales", kind: "bool" },
   { name: "kv-sharing-fast-prefill", kind: "bool" },
   { name: "mamba-cache-dtype", kind: "string" },
@@ -242,21 +242,21 @@ const vllm: FlagSpec[] = [
   { name: "structured-outputs-backend", kind: "string" },
 ];
 
-const ms = z.number().min(0);
-const fraction = z.number().min(0).max(1);
-const status = z.number().int().min(400).max(599);
+const ms = number({ min: 0 });
+const fraction = number({ min: 0, max: 1 });
+const status = int({ min: 400, max: 599 });
 
 /** Simulation settings; each also reads MOCK_VLLM_<NAME> from the environment. */
 const mock: FlagSpec[] = [
   { name: "mock-mode", kind: "string", schema: choice("echo", "generate"), expect: "echo or generate", help: "echo: reply with the last user message; generate: seeded random text" },
-  { name: "mock-seed", kind: "int", schema: z.number().int(), expect: "an integer", help: "seed for generated text, jitter and random failures (default: --seed, else 0)" },
+  { name: "mock-seed", kind: "int", schema: int(), expect: "an integer", help: "seed for generated text, jitter and random failures (default: --seed, else 0)" },
   { name: "mock-output-len", kind: "int", schema: positive, expect: "a positive integer", help: "generate mode: tokens produced before a natural stop (default 64)" },
   { name: "mock-ttft-ms", kind: "float", schema: ms, expect: "milliseconds >= 0", help: "time to first token (default 0)" },
   { name: "mock-ttft-jitter-ms", kind: "float", schema: ms, expect: "milliseconds >= 0", help: "uniform +/- jitter on time to first token" },
   { name: "mock-itl-ms", kind: "float", schema: ms, expect: "milliseconds >= 0", help: "inter-token latency (default 0)" },
   { name: "mock-itl-jitter-ms", kind: "float", schema: ms, expect: "milliseconds >= 0", help: "uniform +/- jitter on inter-token latency" },
   { name: "mock-prefill-ms-per-token", kind: "float", schema: ms, expect: "milliseconds >= 0", help: "extra time to first token per prompt token" },
-  { name: "mock-load-factor", kind: "float", schema: z.number().min(1), expect: "a number >= 1", help: "latency multiplier when all --max-num-seqs slots are busy (linear in between; 1 = off)" },
+  { name: "mock-load-factor", kind: "float", schema: number({ min: 1 }), expect: "a number >= 1", help: "latency multiplier when all --max-num-seqs slots are busy (linear in between; 1 = off)" },
   { name: "mock-startup-ms", kind: "float", schema: ms, expect: "milliseconds >= 0", help: "simulated model loading time" },
   { name: "mock-startup-mode", kind: "string", schema: choice("closed", "unhealthy"), expect: "closed or unhealthy", help: "closed: port opens after loading (like vLLM); unhealthy: port open, 503 until loaded" },
   { name: "mock-failure-rate", kind: "float", schema: fraction, expect: "a fraction in [0, 1]", help: "share of inference requests answered with --mock-failure-status" },

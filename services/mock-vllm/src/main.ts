@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<void> {
   if (config.mock.startupMs > 0) log(`Loading model weights (simulated: ${config.mock.startupMs} ms, port ${config.mock.startupMode === "closed" ? "closed" : "open, /health 503"} meanwhile)`);
 
   const server = await startServer(config);
-  log(`Starting vLLM API server 0 on ${server.url}`);
+  log(`Starting vLLM API server 0 on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`);
   log("Available routes are: /health, /ping, /version, /load, /metrics, /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize, /detokenize");
   server.ready.then(() => log("Application startup complete."));
 

@@ -1,90 +1,85 @@
-import { z } from "zod";
 import { ApiError } from "./errors";
+import { Infer, Schema, array, boolean, int, nullish, number, object, oneOf, safeParse, string, union } from "./validate";
 
 /**
  * Request bodies, as lenient as vLLM's pydantic models (unknown fields are accepted) and as
  * strict about the types of the fields the mock uses.
  */
-const optInt = z.number().int().nullish();
-const optNum = z.number().nullish();
-const optBool = z.boolean().nullish();
-const tokenIds = z.array(z.number().int());
+const optInt = nullish(int());
+const optNum = nullish(number());
+const optBool = nullish(boolean());
+const tokenIds = array(int());
 
-const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
-const message = z.looseObject({
-  role: z.string(),
-  content: z.union([z.string(), z.array(contentPart)]).nullish(),
-  name: z.string().optional(),
+const contentPart = object({ type: string(), text: nullish(string()) });
+const message = object({
+  role: string(),
+  content: nullish(union(string(), array(contentPart))),
+  name: nullish(string()),
 });
+export type ChatMessage = Infer<typeof message>;
 
 const sampling = {
-  model: z.string().nullish(),
+  model: nullish(string()),
   max_tokens: optInt,
-  n: z.number().int().min(1).nullish(),
+  n: nullish(int({ min: 1 })),
   stream: optBool,
-  stream_options: z.looseObject({ include_usage: optBool, continuous_usage_stats: optBool }).nullish(),
-  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  stream_options: nullish(object({ include_usage: optBool, continuous_usage_stats: optBool })),
+  stop: nullish(union(string(), array(string()))),
   seed: optInt,
-  temperature: z.number().min(0).nullish(),
-  top_p: z.number().gt(0).max(1).nullish(),
+  temperature: nullish(number({ min: 0 })),
+  top_p: nullish(number({ gt: 0, max: 1 })),
   top_k: optInt,
   presence_penalty: optNum,
   frequency_penalty: optNum,
   ignore_eos: optBool,
-  min_tokens: z.number().int().min(0).nullish(),
+  min_tokens: nullish(int({ min: 0 })),
   include_stop_str_in_output: optBool,
-  user: z.string().nullish(),
+  user: nullish(string()),
 };
 
-export const chatRequest = z.looseObject({
+export const chatRequest = object({
   ...sampling,
-  messages: z.array(message).min(1),
+  messages: array(message, 1),
   max_completion_tokens: optInt,
 });
-export type ChatRequest = z.infer<typeof chatRequest>;
-export type ChatMessage = z.infer<typeof message>;
+export type ChatRequest = Infer<typeof chatRequest>;
 
-export const promptInput = z.union([z.string(), z.array(z.string()).min(1), tokenIds.min(1), z.array(tokenIds.min(1)).min(1)]);
-export const completionRequest = z.looseObject({
+export const promptInput = union(string(), array(string(), 1), array(int(), 1), array(array(int(), 1), 1));
+export const completionRequest = object({
   ...sampling,
   prompt: promptInput,
   echo: optBool,
-  suffix: z.string().nullish(),
+  suffix: nullish(string()),
   logprobs: optInt,
 });
-export type CompletionRequest = z.infer<typeof completionRequest>;
+export type CompletionRequest = Infer<typeof completionRequest>;
 
-export const embeddingRequest = z.looseObject({
-  model: z.string().nullish(),
+export const embeddingRequest = object({
+  model: nullish(string()),
   input: promptInput,
-  encoding_format: z.enum(["float", "base64"]).nullish(),
-  dimensions: z.number().int().min(1).nullish(),
-  user: z.string().nullish(),
+  encoding_format: nullish(oneOf(["float", "base64"])),
+  dimensions: nullish(int({ min: 1 })),
+  user: nullish(string()),
 });
-export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
 
-export const tokenizeRequest = z.union([
-  z.looseObject({ model: z.string().nullish(), prompt: z.string(), add_special_tokens: optBool }),
-  z.looseObject({ model: z.string().nullish(), messages: z.array(message).min(1), add_generation_prompt: optBool }),
-]);
-export type TokenizeRequest = z.infer<typeof tokenizeRequest>;
+export const tokenizeRequest = union(
+  object({ model: nullish(string()), prompt: string(), add_special_tokens: optBool }),
+  object({ model: nullish(string()), messages: array(message, 1), add_generation_prompt: optBool }),
+);
 
-export const detokenizeRequest = z.looseObject({ model: z.string().nullish(), tokens: tokenIds });
+export const detokenizeRequest = object({ model: nullish(string()), tokens: tokenIds });
 
-/** JSON text to a validated body, or the 400 vLLM answers. */
-export function parseBody<T>(schema: z.ZodType<T>, text: string, modelName: string): T {
+/** JSON text to a validated body, or the 400 vLLM answers (naming the fields, pydantic style). */
+export function parseBody<T>(schema: Schema<T>, text: string, modelName: string): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     throw new ApiError(400, `JSON decode error: ${(e as Error).message}`);
   }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new ApiError(400, `1 validation error for ${modelName}: body: Input should be a valid dictionary or object`);
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = safeParse(schema, json);
   if (!parsed.success) {
-    const issues = parsed.error.issues;
+    const issues = parsed.issues;
     const lines = issues.map((i) => `${["body", ...i.path.map(String)].join(".")}: ${i.message}`);
     const param = issues[0]?.path[0];
     throw new ApiError(400, `${issues.length} validation error${issues.length === 1 ? "" : "s"} for ${modelName}: ${lines.join("; ")}`, param === undefined ? null : String(param));
