@@ -17,6 +17,8 @@ export interface EngineRequest extends Job {
   readonly stallMs: number;
   /** Streaming: tokens of step `step` (0-based) are due now. */
   onStep?(step: number): void;
+  /** Streaming: the steps due so far were handed to onStep; a good moment to write them out. */
+  onFlush?(): void;
   /** Finished (normally, or aborted by `Engine.abort`). */
   onDone(aborted: boolean): void;
   // Engine bookkeeping.
@@ -140,6 +142,7 @@ export class Engine {
       r.nextAt! += gap;
       const wait = r.nextAt! - now();
       if (gap > 0 || wait > 0) {
+        r.onFlush?.();
         r.timer = setTimeout(() => this.tick(r), Math.max(0, wait));
         return;
       }

@@ -235,6 +235,7 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
   const writer = p.stream ? new StreamWriter(p) : null;
   let finished = false;
   let dropping = false;
+  let pending = "";
   const r: EngineRequest = {
     promptTokens: p.promptTokens,
     outputs: p.outputs,
@@ -246,6 +247,7 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
     stallMs: plan && plan.stallAfterTokens >= 0 ? plan.stallMs : 0,
     admit: noop,
     onStep: writer ? (step) => onStep(step) : undefined,
+    onFlush: writer ? () => flush() : undefined,
     onDone: (aborted) => {
       finished = true;
       if (aborted) {
@@ -266,7 +268,7 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
     let out = "";
     if (step === 0 && p.kind === "chat") for (let i = 0; i < p.outputs.length; i++) out += writer!.role(i);
     if (plan && plan.errorAfterTokens === step) {
-      res.end(`${out}data: ${errorBody(500, INJECTED)}\n\ndata: [DONE]\n\n`);
+      res.end(`${pending}${out}data: ${errorBody(500, INJECTED)}\n\ndata: [DONE]\n\n`);
       ctx.engine.abort(r);
       return;
     }
@@ -280,15 +282,22 @@ function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan |
     if (plan && plan.dropAfterTokens === step + 1) {
       // Cut only once those tokens are on the wire, so the client sees exactly that many.
       dropping = true;
-      res.write(out, () => res.destroy());
+      res.write(pending + out, () => res.destroy());
       ctx.engine.abort(r);
       return;
     }
-    res.write(out);
+    // Steps due together (zero latency, or a late timer) leave in one write, as vLLM's output
+    // processor also hands over whatever accumulated since the last read.
+    pending += out;
+  };
+  const flush = () => {
+    if (pending === "") return;
+    res.write(pending);
+    pending = "";
   };
 
   const endStream = () => {
-    let out = "";
+    let out = pending;
     // Choices with no token at all still get their role and finish chunks.
     for (let i = 0; i < p.outputs.length; i++) {
       const o = p.outputs[i];
