@@ -13,11 +13,22 @@ export const QUANTIZATIONS = [
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const MOCK_MODES = ["echo", "generate"] as const;
 
+// `pulumi config set --path model.maxModelLen 4096` stores the string "4096"; accept it as the
+// number it means, but only where a number (or boolean) is expected.
+const fromText = (v: unknown) => {
+  if (typeof v !== "string") return v;
+  const t = v.trim();
+  if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(t)) return Number(t);
+  return t === "true" ? true : t === "false" ? false : v;
+};
+const number = (rules: (n: z.ZodNumber) => z.ZodNumber = (n) => n) => z.preprocess(fromText, rules(z.number()));
+const boolean = () => z.preprocess(fromText, z.boolean());
+
 const name = z.string().trim().min(1, "expected a non-empty string");
-const port = z.number().int("expected a whole number").min(1).max(65535);
-const positiveInt = z.number().int("expected a whole number").positive();
+const port = number((n) => n.int("expected a whole number").min(1).max(65535));
+const positiveInt = number((n) => n.int("expected a whole number").positive());
 const duration = z
-  .union([z.string(), z.number()])
+  .union([z.string(), number()])
   .refine((v) => parseDurationMs(v) !== undefined, {
     message: 'expected a duration such as "10s", "1m30s", "10m" or a number of seconds',
   })
@@ -35,14 +46,12 @@ const modelSchema = z
     maxModelLen: positiveInt.optional(),
     dtype: z.enum(DTYPES).optional(),
     quantization: z.enum(QUANTIZATIONS).optional(),
-    gpuMemoryUtilization: z
-      .number()
-      .gt(0, "expected a fraction in (0, 1]")
-      .lte(1, "expected a fraction in (0, 1]")
-      .optional(),
+    gpuMemoryUtilization: number((n) =>
+      n.gt(0, "expected a fraction in (0, 1]").lte(1, "expected a fraction in (0, 1]"),
+    ).optional(),
     maxNumSeqs: positiveInt.optional(),
     tensorParallelSize: positiveInt.optional(),
-    trustRemoteCode: z.boolean().optional(),
+    trustRemoteCode: boolean().optional(),
     extraArgs: z.array(z.string().regex(/^\S+$/, "expected one argument without spaces per item")).optional(),
   })
   .strict();
@@ -65,13 +74,13 @@ const gpuSchema = z
   .strict();
 
 const cacheSchema = z
-  .object({ volumeName: dockerName.optional(), keepOnDestroy: z.boolean().optional() })
+  .object({ volumeName: dockerName.optional(), keepOnDestroy: boolean().optional() })
   .strict();
 
 const networkSchema = z
   .object({
     external: dockerName.optional(),
-    publish: z.boolean().optional(),
+    publish: boolean().optional(),
     bindAddress: ipv4.optional(),
     apiPort: port.optional(),
     agentPort: port.optional(),
@@ -94,25 +103,25 @@ const serverSchema = z
     memoryLimitMb: positiveInt.optional(),
     shmSizeMb: positiveInt.optional(),
     restart: z.enum(RESTART_POLICIES).optional(),
-    shutdownTimeoutSeconds: z.number().int().min(0).optional(),
+    shutdownTimeoutSeconds: number((n) => n.int().min(0)).optional(),
     cpuKvCacheSpaceGb: positiveInt.optional(),
-    hfHubOffline: z.boolean().optional(),
+    hfHubOffline: boolean().optional(),
   })
   .strict();
 
 const agentSchema = z
   .object({
-    enabled: z.boolean().optional(),
+    enabled: boolean().optional(),
     controlPlaneUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
     instanceId: z.uuid({ error: "expected a UUID" }).optional(),
     advertiseIp: ipv4.optional(),
-    heartbeatIntervalSeconds: z.number().positive().max(3600).optional(),
-    simulateGpuCount: z.number().int().min(0).max(16).optional(),
+    heartbeatIntervalSeconds: number((n) => n.positive().max(3600)).optional(),
+    simulateGpuCount: number((n) => n.int().min(0).max(16)).optional(),
     simulateGpuVramMb: positiveInt.optional(),
   })
   .strict();
 
-const milliseconds = z.number().min(0, "expected milliseconds >= 0");
+const milliseconds = number((n) => n.min(0, "expected milliseconds >= 0"));
 const mockSchema = z
   .object({
     mode: z.enum(MOCK_MODES).optional(),
@@ -121,9 +130,9 @@ const mockSchema = z
     itlMs: milliseconds.optional(),
     itlJitterMs: milliseconds.optional(),
     startupMs: milliseconds.optional(),
-    failureRate: z.number().min(0).max(1, "expected a fraction in [0, 1]").optional(),
-    seed: z.number().int().optional(),
-    compatGpuCacheMetric: z.boolean().optional(),
+    failureRate: number((n) => n.min(0).max(1, "expected a fraction in [0, 1]")).optional(),
+    seed: number((n) => n.int()).optional(),
+    compatGpuCacheMetric: boolean().optional(),
   })
   .strict();
 

@@ -51,7 +51,8 @@ export function loadConfig(namespace = pulumi.getProject()): LoadedConfig {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
   }
-  if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
+  // RunError: Pulumi prints the message alone, without a stack trace, and nothing is created.
+  if (problems.length > 0 || config === undefined) throw new pulumi.RunError(new ConfigError(problems).message);
 
   const cfg = new pulumi.Config(namespace);
   const secrets: RuntimeSecrets = {};

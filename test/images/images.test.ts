@@ -14,8 +14,7 @@ import { engineHealthcheck, inspect, removeContainer, runContainer } from "./doc
 const run = promisify(execFile);
 const docker = async (...args: string[]) => (await run("docker", args, { timeout: 60_000 })).stdout.trim();
 
-const { hfToken: _h, workerAuthToken: _w, apiKey: _a, ...dev } = stackConfig("dev");
-const cfg = resolveConfig(parseStackConfig(dev, "inference-runtime"), { project: "inference-runtime", stack: "dev" }, "cpu");
+const cfg = resolveConfig(parseStackConfig(stackConfig("dev"), "inference-runtime"), { project: "inference-runtime", stack: "dev" }, "cpu");
 const names = { server: `imgtest-${process.pid}-server`, agent: `imgtest-${process.pid}-agent` };
 
 async function waitHealthy(name: string, timeoutMs = 60_000): Promise<void> {

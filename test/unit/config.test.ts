@@ -25,7 +25,8 @@ describe("stack config validation", () => {
     ["unknown device", { device: "tpu" }, /^inference-runtime:device: /],
     ["unknown top-level key", { runtimes: "mock" }, /^inference-runtime:\(root\): unknown key\(s\) runtimes/],
     ["unknown nested key", { model: { maxLen: 10 } }, /^inference-runtime:model: unknown key\(s\) maxLen/],
-    ["wrong type", { model: { maxModelLen: "2048" } }, /^inference-runtime:model\.maxModelLen: .*number/],
+    ["wrong type", { model: { maxModelLen: "long" } }, /^inference-runtime:model\.maxModelLen: .*number/],
+    ["wrong boolean", { model: { trustRemoteCode: "yes" } }, /^inference-runtime:model\.trustRemoteCode: .*boolean/],
     ["fraction above 1", { model: { gpuMemoryUtilization: 1.5 } }, /model\.gpuMemoryUtilization: expected a fraction in \(0, 1\]/],
     ["fraction of 0", { model: { gpuMemoryUtilization: 0 } }, /model\.gpuMemoryUtilization: expected a fraction/],
     ["negative sequences", { model: { maxNumSeqs: -1 } }, /model\.maxNumSeqs/],
@@ -102,10 +103,7 @@ describe("stack config validation", () => {
 
 describe("defaults per runtime and device", () => {
   it("gives the dev stack a mock on cpu with a fast healthcheck and a disposable cache", () => {
-    // Secrets never go through the schema: the loader reads them apart, as secret Outputs.
-    const { hfToken, workerAuthToken, apiKey, ...dev } = stackConfig("dev");
-    assert.deepEqual([hfToken, workerAuthToken, apiKey], ["", "", ""]);
-    const cfg = resolveConfig(parseStackConfig(dev, NS), id, "cpu");
+    const cfg = resolveConfig(parseStackConfig(stackConfig("dev"), NS), id, "cpu");
     assert.equal(cfg.runtime, "mock");
     assert.equal(cfg.healthcheck.startPeriod, "30s");
     assert.equal(cfg.cache.keepOnDestroy, false);
@@ -132,6 +130,12 @@ describe("defaults per runtime and device", () => {
     const cfg = resolveConfig(parseStackConfig({ healthcheck: { startPeriod: "15m", interval: 90 } }, NS), id, "cpu");
     assert.equal(cfg.healthcheck.startPeriod, "15m0s");
     assert.equal(cfg.healthcheck.interval, "1m30s");
+  });
+
+  it("reads numbers and booleans that `pulumi config set --path` stored as text", () => {
+    const cfg = resolveConfig(parseStackConfig({ model: { maxModelLen: "4096", gpuMemoryUtilization: "0.5", trustRemoteCode: "true" } }, NS), id, "cpu");
+    assert.deepEqual([cfg.model.maxModelLen, cfg.model.gpuMemoryUtilization, cfg.model.trustRemoteCode], [4096, 0.5, true]);
+    assert.match(problems({ model: { gpuMemoryUtilization: "1.5" } })[0], /gpuMemoryUtilization: expected a fraction/);
   });
 
   it("serves the model under its id when no served name is given", () => {
