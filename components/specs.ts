@@ -2,7 +2,7 @@
 // is decided here, so it can be unit-tested without Pulumi and read in one place.
 import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT, RuntimeConfig } from "./defaults";
 
-export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image" | "smoke-test";
+export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image";
 
 /** Where the Hugging Face cache lives in both the vLLM and the mock-vllm images. */
 export const HF_HOME = "/root/.cache/huggingface";
