@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund >&2
-eval "$(bash scripts/toolchain/ensure.sh --env)"
+# Assigned first so that a failure stops the script (a failing eval "$(...)" would not).
+toolchain_env="$(bash scripts/toolchain/ensure.sh --env)"
+eval "$toolchain_env"
 
 state_dir="${HOME}/.inference-runtime/state"
 if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
