@@ -61,7 +61,11 @@ export function streamLoad(port: number, body: string, concurrency: number, dura
         let i = 0;
         while ((i = buf.indexOf(TOKEN, i)) >= 0) {
           i += TOKEN.length;
-          if (!measuring) continue;
+          if (!measuring) {
+            first = false;
+            last = now;
+            continue;
+          }
           tokens++;
           if (first) {
             ttft.push(now - sentAt);
