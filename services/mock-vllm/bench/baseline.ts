@@ -42,4 +42,4 @@ createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req, res) => {
     let timer = setTimeout(tick, Math.max(0, next - performance.now()));
     res.on("close", () => clearTimeout(timer));
   });
-}).listen(port, "127.0.0.1", () => console.log(`baseline listening on ${port}`));
+}).listen({ port, host: "127.0.0.1", backlog: 2048 }, () => console.log(`baseline listening on ${port}`));

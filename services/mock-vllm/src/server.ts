@@ -104,7 +104,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(config.port, config.host, () => {
+      // uvicorn's accept backlog: a burst of connections must not overflow into SYN retries.
+      server.listen({ port: config.port, host: config.host, backlog: 2048 }, () => {
         server.off("error", reject);
         resolve();
       });
