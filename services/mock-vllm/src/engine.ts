@@ -3,6 +3,7 @@ import { Generation } from "./generator";
 import { FinishedReason, Metrics } from "./metrics";
 import { Rng } from "./rng";
 import { Job, Scheduler } from "./scheduler";
+import { Ticker } from "./ticker";
 
 /** One request as the simulated engine sees it. */
 export interface EngineRequest extends Job {
@@ -31,6 +32,7 @@ export interface EngineRequest extends Job {
   step?: number;
   steps?: number;
   timer?: NodeJS.Timeout;
+  tickFn?: () => void;
 }
 
 const now = () => performance.now();
@@ -41,6 +43,8 @@ const now = () => performance.now();
  * offsets), so timer lateness never accumulates over a long stream.
  */
 export class Engine {
+  private readonly ticker = new Ticker();
+
   constructor(
     private readonly sim: SimulationConfig,
     readonly scheduler: Scheduler,
@@ -109,12 +113,13 @@ export class Engine {
 
     r.nextAt = t + ttft;
     r.itlMs = itl;
+    r.tickFn = () => this.tick(r);
     if (r.nextAt <= t) this.tick(r);
-    else r.timer = setTimeout(() => this.tick(r), r.nextAt - t);
+    else this.ticker.schedule(r.nextAt, r.tickFn);
   }
 
   private tick(r: EngineRequest): void {
-    r.timer = undefined;
+    if (r.state === 3) return; // aborted while its next token was pending
     const itl = r.itlMs ?? 0;
     // Zero-latency streams emit everything in one go; anything else yields to the event loop.
     for (;;) {
@@ -143,7 +148,7 @@ export class Engine {
       const wait = r.nextAt! - now();
       if (gap > 0 || wait > 0) {
         r.onFlush?.();
-        r.timer = setTimeout(() => this.tick(r), Math.max(0, wait));
+        this.ticker.schedule(r.nextAt!, r.tickFn!);
         return;
       }
     }
