@@ -60,7 +60,8 @@ export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: Server
     admit: () => undefined,
     onDone: (aborted) => {
       finished = true;
-      if (aborted) return void res.destroy();
+      if (aborted || (plan && plan.dropAfterTokens >= 0)) return void res.destroy();
+      if (plan && plan.errorAfterTokens >= 0) return sendError(res, new ApiError(500, "Injected failure (mock-vllm fault injection)"));
       const data = texts.map((t, index) => {
         const v = embed(t, dim);
         const embedding = base64 ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v;
