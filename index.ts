@@ -28,3 +28,4 @@ export const modelServerContainer = runtime.modelServer.containerName;
 export const workerAgentContainer = runtime.workerAgent?.containerName;
 export const cacheVolume = runtime.cache.volumeName;
 export const cacheKeptOnDestroy = runtime.cache.keptOnDestroy;
+export const smokeTestResult = runtime.smokeTest?.result;

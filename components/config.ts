@@ -150,6 +150,7 @@ export const stackConfigSchema = z
     server: serverSchema.optional(),
     agent: agentSchema.optional(),
     mock: mockSchema.optional(),
+    smokeTest: boolean().optional(),
   })
   .strict()
   .superRefine(checkCrossFieldRules, { when: () => true });
@@ -190,6 +191,9 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   }
   if (c.agent?.controlPlaneUrl !== undefined && c.agent?.instanceId === undefined) {
     issue(["agent", "instanceId"], "required when agent.controlPlaneUrl is set (the control plane's instance UUID)");
+  }
+  if (c.smokeTest === true && net.publish === false) {
+    issue(["smokeTest"], "runs where Pulumi runs and needs the API on the host: set network.publish to true, or smokeTest to false");
   }
   const maxLen = c.model?.maxModelLen;
   if (typeof maxLen === "number" && maxLen < 16) {

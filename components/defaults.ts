@@ -70,6 +70,8 @@ export interface RuntimeConfig extends StackIdentity {
     simulateGpuCount: number;
     simulateGpuVramMb: number;
   };
+  /** Send a real chat completion (and check the agent) after each deploy of the model server. */
+  smokeTest: boolean;
   mock: {
     mode: string;
     ttftMs: number;
@@ -180,6 +182,7 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       simulateGpuCount: c.agent?.simulateGpuCount ?? (runtime === "mock" ? 1 : 0),
       simulateGpuVramMb: c.agent?.simulateGpuVramMb ?? 24576,
     },
+    smokeTest: c.smokeTest ?? true,
     mock: {
       mode: c.mock?.mode ?? "echo",
       // Small but non-zero, so streaming clients see tokens arrive over time as with vLLM.

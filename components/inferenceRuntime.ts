@@ -5,6 +5,7 @@ import { RuntimeConfig } from "./defaults";
 import { RuntimeSecrets } from "./loadConfig";
 import { ModelCache } from "./modelCache";
 import { ModelServer } from "./modelServer";
+import { SmokeTest } from "./smokeTest";
 import { endpoints, labels } from "./specs";
 import { WorkerAgent } from "./workerAgent";
 
@@ -32,6 +33,8 @@ export class InferenceRuntime extends pulumi.ComponentResource {
   public readonly workerAgent: WorkerAgent | undefined;
   public readonly cache: ModelCache;
   public readonly network: docker.Network;
+  /** The post-deploy smoke test, unless `smokeTest` is false. */
+  public readonly smokeTest: SmokeTest | undefined;
 
   constructor(name: string, args: InferenceRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:InferenceRuntime", name, {}, opts);
@@ -79,6 +82,20 @@ export class InferenceRuntime extends pulumi.ComponentResource {
     }
 
     const urls = endpoints(cfg, args.secrets.apiKey !== undefined);
+    if (cfg.smokeTest) {
+      this.smokeTest = new SmokeTest(
+        `${name}-smoke-test`,
+        {
+          apiUrl: urls.apiUrl,
+          agentUrl: urls.agentUrl,
+          model: cfg.model.servedName,
+          secrets: args.secrets,
+          triggers: [this.modelServer.containerId],
+          dependsOn: this.workerAgent ? [this.workerAgent] : [this.modelServer],
+        },
+        child,
+      );
+    }
     this.apiUrl = urls.apiUrl;
     this.agentUrl = urls.agentUrl;
     this.curlCommand = urls.curlCommand;

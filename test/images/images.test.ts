@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import OpenAI from "openai";
 import { parseStackConfig, resolveConfig } from "../../components/defaults";
 import { agentHealthcheck, healthcheck, modelServerEnv, serveArgs, workerAgentEnv } from "../../components/specs";
-import { stackConfig } from "../unit/harness";
+import { ROOT, stackConfig } from "../unit/harness";
 import { engineHealthcheck, inspect, removeContainer, runContainer } from "./dockerApi";
 
 const run = promisify(execFile);
@@ -80,6 +80,21 @@ describe("service images on the real engine", () => {
       max_tokens: 32,
     });
     assert.match(reply.choices[0].message.content ?? "", /ping from the image test/);
+  });
+
+  it("passes the post-deploy smoke test, which fails with the reason on a wrong model name", async () => {
+    const smoke = (model: string) =>
+      run("node", ["--import", "tsx", "scripts/smoke-test.ts"], {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: { ...process.env, SMOKE_API_URL: apiUrl, SMOKE_AGENT_URL: agentUrl, SMOKE_MODEL: model, SMOKE_TIMEOUT_S: "3" },
+      });
+    const ok = await smoke(cfg.model.servedName);
+    assert.equal(JSON.parse(ok.stdout).ok, true);
+    await assert.rejects(smoke("no-such-model"), (err: { stderr: string }) => {
+      assert.match(err.stderr, /smoke test failed: chat completion at http:\/\/127\.0\.0\.1:\d+: .*no-such-model/);
+      return true;
+    });
   });
 
   it("runs the agent in the server's network namespace and reports ready", async () => {

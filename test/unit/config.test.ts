@@ -42,6 +42,7 @@ describe("stack config validation", () => {
     ["bad URL", { agent: { controlPlaneUrl: "ftp://cp" } }, /agent\.controlPlaneUrl: expected an http\(s\) URL/],
     ["control plane without instance", { agent: { controlPlaneUrl: "http://cp:8003" } }, /agent\.instanceId: required when agent\.controlPlaneUrl/],
     ["bad instance id", { agent: { controlPlaneUrl: "http://cp", instanceId: "abc" } }, /agent\.instanceId: expected a UUID/],
+    ["smoke test without published ports", { network: { publish: false }, smokeTest: true }, /^inference-runtime:smokeTest: runs where Pulumi runs/],
     ["mock on gpu", { runtime: "mock", device: "gpu" }, /^inference-runtime:device: runtime "mock" simulates/],
     ["gpu block for the mock", { gpu: { count: 1 } }, /^inference-runtime:gpu: only applies to runtime "vllm"/],
     ["mock block for vllm", { runtime: "vllm", mock: { ttftMs: 5 } }, /^inference-runtime:mock: only applies to runtime "mock"/],

@@ -48,6 +48,7 @@ export async function runProgram(
         const state: Record<string, any> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.name}`;
         if (args.type === "docker:index/image:Image") state.repoDigest = `sha256:${args.name}`;
+        if (args.type === "command:local:Command") state.stdout = '{"ok":true}';
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
         return { id, state };
       },

@@ -16,6 +16,7 @@ describe("dev stack", () => {
   it("declares the component tree with every child parented", () => {
     const types = resources.map((r) => r.type).sort();
     assert.deepEqual(types, [
+      "command:local:Command",
       "docker:index/container:Container",
       "docker:index/container:Container",
       "docker:index/image:Image",
@@ -28,10 +29,11 @@ describe("dev stack", () => {
       "inference-runtime:index:InferenceRuntime",
       "inference-runtime:index:ModelCache",
       "inference-runtime:index:ModelServer",
+      "inference-runtime:index:SmokeTest",
       "inference-runtime:index:WorkerAgent",
     ]);
     // Child names follow `${parent}-role`, which is how Pulumi parents show in this mock.
-    assert.ok(resources.filter((r) => r.type.startsWith("docker:")).every((r) => r.name.startsWith("runtime-")));
+    assert.ok(resources.filter((r) => !r.type.startsWith("pulumi:")).every((r) => r.name.startsWith("runtime")));
   });
 
   it("labels every Docker object with the stack and its role", () => {
@@ -101,6 +103,17 @@ describe("dev stack", () => {
     assert.ok(agent.inputs.envs.includes("VLLM_BASE_URL=http://127.0.0.1:8000"));
     assert.ok(agent.inputs.envs.includes("WORKER_SIMULATE_GPU_COUNT=1"));
     assert.ok(!agent.inputs.envs.some((e: string) => e.startsWith("CONTROL_PLANE_URL=")));
+  });
+
+  it("smoke-tests the deployed API and agent, again whenever the server is replaced", () => {
+    const [smoke] = byType(resources, "command:local:Command");
+    assert.equal(smoke.inputs.create, "node --import tsx scripts/smoke-test.ts");
+    assert.deepEqual(smoke.inputs.triggers, [container("model-server").id]);
+    assert.deepEqual(smoke.inputs.environment, {
+      SMOKE_API_URL: "http://127.0.0.1:8000",
+      SMOKE_AGENT_URL: "http://127.0.0.1:8080",
+      SMOKE_MODEL: "qwen2.5-0.5b-instruct",
+    });
   });
 
   it("drops the cache on destroy for dev and says so", () => {

@@ -15,10 +15,12 @@ function openSecretEnvelope(input: any): string[] {
 describe("secrets", () => {
   let outputs: Record<string, any>;
   let envs: Record<string, string[]>;
+  let smokeEnv: Record<string, any>;
   before(async () => {
     const config = stackConfig("dev", { hfToken: "hf_SECRET", apiKey: "sk-SECRET", workerAuthToken: "wt-SECRET" });
     const result = await runProgram("dev", config, ["hfToken", "apiKey", "workerAuthToken"]);
     outputs = result.outputs;
+    smokeEnv = result.resources.find((r) => r.type === "command:local:Command")!.inputs.environment;
     envs = Object.fromEntries(
       result.resources
         .filter((r) => r.type === "docker:index/container:Container")
@@ -34,6 +36,12 @@ describe("secrets", () => {
     assert.ok(agent.includes("WORKER_AUTH_TOKEN=wt-SECRET"));
     assert.ok(agent.includes("VLLM_API_KEY=sk-SECRET"));
     assert.ok(!server.includes("WORKER_AUTH_TOKEN=wt-SECRET"));
+  });
+
+  it("gives the smoke test the API key as a secret", () => {
+    // The engine receives the whole environment map as one secret.
+    assert.equal(smokeEnv[specialSigKey], specialSecretSig);
+    assert.equal(smokeEnv.value.SMOKE_API_KEY, "sk-SECRET");
   });
 
   it("keeps secrets out of every stack output, and says how to pass the key to curl", () => {
