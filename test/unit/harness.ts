@@ -15,6 +15,9 @@ export interface Declared {
   id: string;
 }
 
+/** Child name → parent name, as the program passed `parent` (the stack itself is "(stack)"). */
+export type ParentMap = Record<string, string>;
+
 /** Project defaults from Pulumi.yaml overlaid with Pulumi.<stack>.yaml, as the CLI would merge them. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
@@ -34,8 +37,9 @@ export async function runProgram(
   stack: string,
   config: Record<string, unknown>,
   secretKeys: string[] = [],
-): Promise<{ resources: Declared[]; outputs: Record<string, any> }> {
+): Promise<{ resources: Declared[]; outputs: Record<string, any>; parents: ParentMap }> {
   const resources: Declared[] = [];
+  const parents: ParentMap = {};
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
@@ -61,11 +65,27 @@ export async function runProgram(
     stack,
     true,
   );
+  recordParents(parents);
   const program = require(path.join(ROOT, "index.ts"));
   const outputs: Record<string, any> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await unwrap(value);
   await settle();
-  return { resources, outputs };
+  return { resources, outputs, parents };
+}
+
+// The mock's newResource hook does not see resource options, so read the parent each
+// registration carries (a URN whose last segment is the parent's name) at the monitor.
+function recordParents(parents: ParentMap): void {
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: unknown) => {
+    if (req.getType() !== "pulumi:pulumi:Stack") {
+      const parent: string = req.getParent();
+      const isStack = parent === "" || parent.includes("::pulumi:pulumi:Stack::");
+      parents[req.getName()] = isStack ? "(stack)" : parent.split("::").pop()!;
+    }
+    return register(req, callback);
+  };
 }
 
 /** The plain value of an Output (or a plain value as is). */

@@ -6,11 +6,12 @@ import { byType, Declared, labelsOf, runProgram, stackConfig } from "./harness";
 describe("dev stack", () => {
   let resources: Declared[];
   let outputs: Record<string, any>;
+  let parents: Record<string, string>;
   const container = (role: string) =>
     byType(resources, "docker:index/container:Container").find((c) => labelsOf(c)["io.inference-runtime.role"] === role)!;
 
   before(async () => {
-    ({ resources, outputs } = await runProgram("dev", stackConfig("dev")));
+    ({ resources, outputs, parents } = await runProgram("dev", stackConfig("dev")));
   });
 
   it("declares the component tree with every child parented", () => {
@@ -32,8 +33,23 @@ describe("dev stack", () => {
       "inference-runtime:index:SmokeTest",
       "inference-runtime:index:WorkerAgent",
     ]);
-    // Child names follow `${parent}-role`, which is how Pulumi parents show in this mock.
-    assert.ok(resources.filter((r) => !r.type.startsWith("pulumi:")).every((r) => r.name.startsWith("runtime")));
+    assert.deepEqual(parents, {
+      runtime: "(stack)",
+      "runtime-network": "runtime",
+      "runtime-cache": "runtime",
+      "runtime-cache-hf": "runtime-cache",
+      "runtime-cache-compile": "runtime-cache",
+      "runtime-server-image": "runtime",
+      "runtime-server-image-build": "runtime-server-image",
+      "runtime-server": "runtime",
+      "runtime-server-container": "runtime-server",
+      "runtime-agent-image": "runtime",
+      "runtime-agent-image-build": "runtime-agent-image",
+      "runtime-agent": "runtime",
+      "runtime-agent-container": "runtime-agent",
+      "runtime-smoke-test": "runtime",
+      "runtime-smoke-test-command": "runtime-smoke-test",
+    });
   });
 
   it("labels every Docker object with the stack and its role", () => {
