@@ -8,6 +8,8 @@ export type Role = "model-server" | "worker-agent" | "model-cache" | "network" |
 export const HF_HOME = "/root/.cache/huggingface";
 /** vLLM's compile cache (torch.compile / CUDA graphs), reused across restarts. */
 export const VLLM_CACHE_ROOT = "/root/.cache/vllm";
+/** Where the worker-agent image keeps its token file (WORKER_AUTH_TOKEN_FILE). */
+export const AGENT_STATE_DIR = "/var/lib/worker-agent";
 
 export interface DockerLabel {
   label: string;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RuntimeConfig } from "./defaults";
 import { RuntimeSecrets } from "./loadConfig";
 import { withSecretEnv } from "./secretEnv";
-import { agentHealthcheck, containerNames, labels, workerAgentEnv } from "./specs";
+import { AGENT_STATE_DIR, agentHealthcheck, containerNames, labels, workerAgentEnv } from "./specs";
 
 export interface WorkerAgentArgs {
   /** The resolved stack configuration (`agent` settings, served model name). */
@@ -28,6 +28,13 @@ export class WorkerAgent extends pulumi.ComponentResource {
   constructor(name: string, args: WorkerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:WorkerAgent", name, {}, opts);
     const cfg = args.config;
+    // The bootstrap token a control plane grants is written here; a volume keeps it across
+    // replacements of the agent container, so a new container does not register from scratch.
+    const state = new docker.Volume(
+      `${name}-state`,
+      { name: `${containerNames(cfg).workerAgent}-state`, labels: labels(cfg, "worker-agent") },
+      { parent: this },
+    );
     this.container = new docker.Container(
       `${name}-container`,
       {
@@ -40,6 +47,7 @@ export class WorkerAgent extends pulumi.ComponentResource {
         labels: labels(cfg, "worker-agent"),
         // Sharing the namespace by ID makes a replaced server replace the agent too.
         networkMode: pulumi.interpolate`container:${args.modelServer.id}`,
+        volumes: [{ volumeName: state.name, containerPath: AGENT_STATE_DIR }],
         healthcheck: agentHealthcheck(),
         restart: cfg.server.restart,
         stopTimeout: 10,

@@ -25,6 +25,7 @@ describe("dev stack", () => {
       "docker:index/network:Network",
       "docker:index/volume:Volume",
       "docker:index/volume:Volume",
+      "docker:index/volume:Volume",
       "inference-runtime:index:ContainerImage",
       "inference-runtime:index:ContainerImage",
       "inference-runtime:index:InferenceRuntime",
@@ -46,6 +47,7 @@ describe("dev stack", () => {
       "runtime-agent-image": "runtime",
       "runtime-agent-image-build": "runtime-agent-image",
       "runtime-agent": "runtime",
+      "runtime-agent-state": "runtime-agent",
       "runtime-agent-container": "runtime-agent",
       "runtime-smoke-test": "runtime",
       "runtime-smoke-test-command": "runtime-smoke-test",
@@ -59,7 +61,7 @@ describe("dev stack", () => {
     assert.ok(roles.every((l) => l["io.inference-runtime.stack"] === "dev"));
     assert.deepEqual(
       roles.map((l) => l["io.inference-runtime.role"]).sort(),
-      ["model-cache", "model-cache", "model-server", "network", "worker-agent"],
+      ["model-cache", "model-cache", "model-server", "network", "worker-agent", "worker-agent"],
     );
   });
 
@@ -116,6 +118,8 @@ describe("dev stack", () => {
     const server = container("model-server");
     assert.equal(agent.inputs.networkMode, `container:${server.id}`);
     assert.ok(agent.inputs.envs.includes("MODEL_ID=qwen2.5-0.5b-instruct"));
+    // The image's token file lives on a volume of its own, so a granted token survives replacement.
+    assert.deepEqual(agent.inputs.volumes, [{ volumeName: "inference-runtime-dev-worker-agent-state", containerPath: "/var/lib/worker-agent" }]);
     assert.ok(agent.inputs.envs.includes("VLLM_BASE_URL=http://127.0.0.1:8000"));
     assert.ok(agent.inputs.envs.includes("WORKER_SIMULATE_GPU_COUNT=1"));
     assert.ok(!agent.inputs.envs.some((e: string) => e.startsWith("CONTROL_PLANE_URL=")));
