@@ -28,7 +28,12 @@ export class ContainerImage extends pulumi.ComponentResource {
     super("inference-runtime:index:ContainerImage", name, {}, opts);
     if (args.image) {
       // keepLocally: destroy must not delete a 10+ GB vLLM image that other stacks may share.
-      const remote = new docker.RemoteImage(`${name}-remote`, { name: args.image, keepLocally: true }, { parent: this });
+      const remote = new docker.RemoteImage(
+        `${name}-remote`,
+        { name: args.image, keepLocally: true },
+        // vLLM images are 10+ GB: a first pull on a slow link outlasts the default timeout.
+        { parent: this, customTimeouts: { create: "60m" } },
+      );
       this.ref = remote.imageId;
       this.name = remote.name;
     } else if (args.service) {
