@@ -8,6 +8,14 @@ import { Metrics } from "./metrics";
 import { PrefixCache } from "./prefixCache";
 import { Rng, createRng } from "./rng";
 import { Scheduler } from "./scheduler";
+import { TextMemo, tokenize } from "./tokenizer";
+
+/** What the engine needs from a prompt text: its token count and its prefix-cache block hashes. */
+export interface PromptInfo {
+  readonly tokens: number;
+  readonly blocks: readonly number[];
+}
+const NO_BLOCKS: readonly number[] = Object.freeze([]);
 
 export type Phase = "loading" | "ready" | "draining";
 
@@ -25,6 +33,8 @@ export class Context {
   /** Responses not yet finished, so shutdown can wait for them and then cut the rest. */
   readonly active = new Set<ServerResponse>();
   readonly aborters = new Map<ServerResponse, () => void>();
+  /** Prompt analysis, memoised per prompt text (a pure function of the text and the block size). */
+  readonly prompts: TextMemo<PromptInfo>;
   private readonly idPrefix = randomBytes(8).toString("hex");
   private idCounter = 0;
 
@@ -42,6 +52,11 @@ export class Context {
     this.faults = new Faults(sim, createRng(sim.seed + 2));
     this.prefixCache = config.enablePrefixCaching ? new PrefixCache(config.blockSize, Math.max(1, Math.floor(sim.kvCacheTokens / config.blockSize))) : null;
     this.modelNames = new Set(config.servedModelNames);
+    const cache = this.prefixCache;
+    this.prompts = new TextMemo((text) => {
+      const ids = tokenize(text);
+      return Object.freeze({ tokens: ids.length, blocks: cache ? Object.freeze(cache.blockHashes(ids)) : NO_BLOCKS });
+    });
   }
 
   /** 32 hex digits like vLLM's uuid4().hex, without a syscall per request. */

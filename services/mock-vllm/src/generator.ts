@@ -1,13 +1,13 @@
 import { ResponseMode } from "./config";
 import { Rng } from "./rng";
-import { pieces } from "./tokenizer";
+import { pieces, piecesShared } from "./tokenizer";
 
 export type FinishReason = "stop" | "length";
 
 export interface Generation {
   text: string;
-  /** Token texts; joined they equal `text`, and their count is completion_tokens. */
-  tokens: string[];
+  /** Token texts; joined they equal `text`, and their count is completion_tokens. May be shared. */
+  tokens: readonly string[];
   finishReason: FinishReason;
   /** The stop string that ended generation, reported as vLLM's `stop_reason`. */
   stopReason: string | null;
@@ -61,7 +61,8 @@ export function generate(o: GenerateOptions): Generation {
     text = randomText(o.rng, Math.min(o.maxTokens, natural));
   }
 
-  let tokens = pieces(text);
+  // Echo texts recur (the same prompt sent again and again), generated texts do not.
+  let tokens = o.mode === "echo" ? piecesShared(text) : pieces(text);
   let finishReason: FinishReason = "stop";
   const limit = Math.min(o.maxTokens, natural);
   if (tokens.length > limit) {

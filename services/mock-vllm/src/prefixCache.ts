@@ -12,13 +12,27 @@ export class PrefixCache {
 
   /** Returns the number of prompt tokens served from the cache. */
   lookup(tokenIds: readonly number[]): number {
+    return this.lookupBlocks(this.blockHashes(tokenIds));
+  }
+
+  /** The chained hash of each full block: a pure function of the tokens, so it can be memoised. */
+  blockHashes(tokenIds: readonly number[]): number[] {
+    const out: number[] = [];
     let hash = 0x811c9dc5;
-    let hits = 0;
-    let missed = false;
     const full = tokenIds.length - (tokenIds.length % this.blockSize);
     for (let i = 0; i < full; i++) {
       hash = Math.imul(hash ^ tokenIds[i], 0x01000193) >>> 0;
-      if ((i + 1) % this.blockSize !== 0) continue;
+      if ((i + 1) % this.blockSize === 0) out.push(hash);
+    }
+    return out;
+  }
+
+  /** `lookup` from precomputed `blockHashes`. */
+  lookupBlocks(hashes: readonly number[]): number {
+    let hits = 0;
+    let missed = false;
+    for (let i = 0; i < hashes.length; i++) {
+      const hash = hashes[i];
       if (!missed && this.blocks.has(hash)) {
         hits += this.blockSize;
         this.blocks.delete(hash); // re-insert to refresh its LRU position

@@ -15,58 +15,105 @@ function utf8Len(cp: number): number {
   return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
-/** Walks the pieces; `emit(start, end, id)` gets UTF-16 offsets. Returns the piece count. */
-function walk(text: string, emit?: (start: number, end: number, id: number) => void): number {
+/**
+ * Walks the pieces, pushing each id to `ids` and each piece's end (a UTF-16 offset) to `ends`
+ * when given. Returns the piece count. One flat loop, no callback: it runs on every request.
+ */
+function walk(text: string, ids: number[] | null, ends: number[] | null): number {
   let count = 0;
-  let start = 0;
   let bytes = 0;
   let value = 0;
-  const flush = (end: number) => {
-    if (bytes === 0) return;
-    count++;
-    if (emit) emit(start, end, (bytes === 1 ? 0 : bytes === 2 ? OFFSET_2 : OFFSET_3) + value);
-    bytes = 0;
-    value = 0;
-    start = end;
-  };
   for (let i = 0; i < text.length; ) {
     const cp = text.codePointAt(i)!;
-    const width = cp > 0xffff ? 2 : 1;
-    const len = utf8Len(cp);
-    if (len === 4) {
-      flush(i);
+    if (cp > 0xffff) {
+      // Astral characters are a token of their own.
+      if (bytes > 0) {
+        count++;
+        if (ids) ids.push((bytes === 1 ? 0 : bytes === 2 ? OFFSET_2 : OFFSET_3) + value);
+        if (ends) ends.push(i);
+        bytes = 0;
+        value = 0;
+      }
       count++;
-      if (emit) emit(i, i + 2, OFFSET_ASTRAL + cp - 0x10000);
+      if (ids) ids.push(OFFSET_ASTRAL + cp - 0x10000);
       i += 2;
-      start = i;
+      if (ends) ends.push(i);
       continue;
     }
-    if (bytes > 0 && (bytes + len > 3 || isSpace(cp))) flush(i);
+    const len = utf8Len(cp);
+    if (bytes > 0 && (bytes + len > 3 || isSpace(cp))) {
+      count++;
+      if (ids) ids.push((bytes === 1 ? 0 : bytes === 2 ? OFFSET_2 : OFFSET_3) + value);
+      if (ends) ends.push(i);
+      bytes = 0;
+      value = 0;
+    }
     if (len === 1) value = value * 256 + cp;
     else if (len === 2) value = value * 65536 + (((0xc0 | (cp >> 6)) << 8) | (0x80 | (cp & 63)));
     else value = ((0xe0 | (cp >> 12)) << 16) | ((0x80 | ((cp >> 6) & 63)) << 8) | (0x80 | (cp & 63));
     bytes += len;
-    i += width;
+    i++;
   }
-  flush(text.length);
+  if (bytes > 0) {
+    count++;
+    if (ids) ids.push((bytes === 1 ? 0 : bytes === 2 ? OFFSET_2 : OFFSET_3) + value);
+    if (ends) ends.push(text.length);
+  }
   return count;
 }
 
 export function countTokens(text: string): number {
-  return walk(text);
+  return walk(text, null, null);
 }
 
 export function tokenize(text: string): number[] {
   const ids: number[] = [];
-  walk(text, (_s, _e, id) => ids.push(id));
+  walk(text, ids, null);
   return ids;
 }
 
 /** The text of each token, in order; joined they give back `text`. */
 export function pieces(text: string): string[] {
-  const out: string[] = [];
-  walk(text, (s, e) => out.push(text.slice(s, e)));
+  const ends: number[] = [];
+  walk(text, null, ends);
+  const out: string[] = new Array(ends.length);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    out[i] = text.slice(start, ends[i]);
+    start = ends[i];
+  }
   return out;
+}
+
+/**
+ * A small bounded memo for texts that recur (load generators and agents resend the same prompts
+ * and system messages): the oldest entry goes first once `maxEntries` are held, and texts longer
+ * than `maxChars` are not kept. Values are frozen, as they are shared between requests.
+ */
+export class TextMemo<V> {
+  private readonly map = new Map<string, V>();
+  constructor(
+    private readonly compute: (text: string) => V,
+    private readonly maxEntries = 256,
+    private readonly maxChars = 4096,
+  ) {}
+  get(text: string): V {
+    let v = this.map.get(text);
+    if (v !== undefined) return v;
+    v = this.compute(text);
+    if (text.length <= this.maxChars) {
+      if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value as string);
+      this.map.set(text, v);
+    }
+    return v;
+  }
+}
+
+const piecesMemo = new TextMemo<readonly string[]>((t) => Object.freeze(pieces(t)));
+
+/** `pieces`, memoised; the array is shared and frozen. */
+export function piecesShared(text: string): readonly string[] {
+  return piecesMemo.get(text);
 }
 
 export function isValidTokenId(id: unknown): id is number {

@@ -99,10 +99,39 @@ export type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, Optional<S>>]: 
 export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> => {
   const keys = Object.keys(shape);
   const optional = keys.map((k) => acceptsUndefined(shape[k]));
+  const required = keys.filter((_k, i) => !optional[i]);
+  const known = new Map(keys.map((k) => [k, shape[k]]));
   return {
     run: (v, path, issues) => {
       if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(issues, path, "Input should be a valid dictionary or object");
       const o = v as Record<string, unknown>;
+      // Fast pass over the fields present (a body sets a few of the many optional ones) and the
+      // required ones. Absent optional fields accept undefined by definition, so when this pass
+      // finds nothing the ordered pass below would not either; when it does, its issues are
+      // dropped and the ordered pass reports them in schema order.
+      const before = issues.length;
+      let ok = true;
+      for (let i = 0; i < required.length; i++) {
+        if (o[required[i]] === undefined) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        for (const k in o) {
+          const field = known.get(k);
+          if (field === undefined) continue;
+          path.push(k);
+          field.run(o[k], path, issues);
+          path.pop();
+          if (issues.length !== before) {
+            issues.length = before;
+            ok = false;
+            break;
+          }
+        }
+        if (ok) return o as ObjectOf<S>;
+      }
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
         path.push(k);

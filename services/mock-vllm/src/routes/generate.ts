@@ -8,7 +8,7 @@ import { Generation, generate } from "../generator";
 import { sendError, sendJson, startEventStream } from "../http";
 import { Rng, createRng, hashString } from "../rng";
 import { CompletionRequest, chatRequest, completionRequest, parseBody } from "../schemas";
-import { countTokens, detokenize, isValidTokenId, tokenize } from "../tokenizer";
+import { detokenize, isValidTokenId } from "../tokenizer";
 
 /** A request fully decided (text, lengths, options) before any simulated time passes. */
 interface Prepared {
@@ -68,11 +68,12 @@ function generateChoices(ctx: Context, body: Sampling, echoText: string, budget:
 }
 
 function countPrefix(ctx: Context, prompt: string): number {
-  if (!ctx.prefixCache) return countTokens(prompt);
-  const ids = tokenize(prompt);
-  ctx.metrics.prefixQueries.inc(ids.length);
-  ctx.metrics.prefixHits.inc(ctx.prefixCache.lookup(ids));
-  return ids.length;
+  const info = ctx.prompts.get(prompt);
+  if (ctx.prefixCache) {
+    ctx.metrics.prefixQueries.inc(info.tokens);
+    ctx.metrics.prefixHits.inc(ctx.prefixCache.lookupBlocks(info.blocks));
+  }
+  return info.tokens;
 }
 
 export function handleChat(ctx: Context, req: IncomingMessage, res: ServerResponse, text: string): void {
