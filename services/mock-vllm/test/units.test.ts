@@ -4,7 +4,9 @@ import fc from "fast-check";
 import { generate } from "../src/generator";
 import { createRng } from "../src/rng";
 import { Scheduler } from "../src/scheduler";
-import { countTokens, detokenize, pieces, tokenize } from "../src/tokenizer";
+import { chatRequest } from "../src/schemas";
+import { TextMemo, countTokens, detokenize, pieces, piecesShared, tokenize } from "../src/tokenizer";
+import { safeParse } from "../src/validate";
 
 describe("tokenizer", () => {
   test("round-trips any text and counts the same way everywhere", () => {
@@ -18,6 +20,46 @@ describe("tokenizer", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("text memo", () => {
+  test("computes once per text, shares a frozen value, and stays bounded", () => {
+    let computed = 0;
+    const memo = new TextMemo((t) => Object.freeze([++computed, t.length]), 2, 8);
+    const first = memo.get("abc");
+    assert.equal(memo.get("abc"), first);
+    assert.equal(computed, 1);
+    memo.get("def");
+    memo.get("ghi"); // evicts "abc", the oldest
+    assert.notEqual(memo.get("abc"), first);
+    assert.equal(computed, 4);
+    memo.get("longer than eight");
+    memo.get("longer than eight"); // too long to keep
+    assert.equal(computed, 6);
+    assert.ok(Object.isFrozen(piecesShared("héllo wörld")));
+    assert.deepEqual(piecesShared("héllo wörld"), pieces("héllo wörld"));
+  });
+});
+
+describe("validation", () => {
+  const messages = [{ role: "user", content: "hi" }];
+  test("reports issues in schema order whatever the order of the body's fields", () => {
+    const r = safeParse(chatRequest, { stream: "yes", messages, n: 0, model: 3 });
+    assert.equal(r.success, false);
+    if (!r.success) assert.deepEqual(r.issues.map((i) => i.path.join(".")), ["model", "n", "stream"]);
+    const missing = safeParse(chatRequest, { n: "x" });
+    assert.equal(missing.success, false);
+    if (!missing.success) assert.deepEqual(missing.issues.map((i) => `${i.path.join(".")}: ${i.message}`), ["n: Input should be a valid integer", "messages: Field required"]);
+    const nested = safeParse(chatRequest, { messages: [{ role: "user", content: [{ type: "text", text: 1 }] }] });
+    assert.equal(nested.success, false);
+    if (!nested.success) assert.deepEqual(nested.issues[0].path, ["messages", 0, "content"]);
+  });
+  test("accepts valid bodies with unknown fields and returns them unchanged", () => {
+    const body = { messages, max_tokens: 5, extra: { anything: true }, stream: null };
+    const r = safeParse(chatRequest, body);
+    assert.equal(r.success, true);
+    if (r.success) assert.equal(r.data, body);
   });
 });
 
