@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 
 [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund >&2
 # Assigned first so that a failure stops the script (a failing eval "$(...)" would not).
-toolchain_env="$(bash scripts/toolchain/ensure.sh --env)"
+# Plugins are not required here, so `plugin install` and `stack` commands work without them;
+# commands that need a missing plugin get the engine's own error naming it.
+toolchain_env="$(bash scripts/toolchain/ensure.sh --skip-plugins --env)"
 eval "$toolchain_env"
 
 state_dir="${HOME}/.inference-runtime/state"

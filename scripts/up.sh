@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 stack="${1:-dev}"
 shift || true
 bash scripts/bootstrap.sh
+# Stops here, before any stack is touched, naming each plugin that is missing and how to add it.
+bash scripts/toolchain/ensure.sh >/dev/null
 bash scripts/pulumi.sh stack select --create "$stack" >&2
 exec bash scripts/pulumi.sh up --stack "$stack" --yes --skip-preview "$@"
