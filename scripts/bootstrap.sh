@@ -14,12 +14,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 
-step "bundling services"
-bash scripts/build-services.sh >&2
-
-if [ "${1:-}" != "--no-images" ]; then
-  step "ensuring a Docker engine, the base image and the service images"
-  bash scripts/ensure-docker.sh >&2
-  bash scripts/ensure-base-image.sh >&2
+# build-services.sh bundles the services and, with --images, also ensures the Docker engine and the
+# base image before building the images: one call does it all.
+if [ "${1:-}" = "--no-images" ]; then
+  step "bundling services"
+  bash scripts/build-services.sh >&2
+else
+  step "bundling services; ensuring a Docker engine, the base image and the service images"
   bash scripts/build-services.sh --images >&2
 fi
