@@ -128,6 +128,7 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
   const prefix = `${id.project}-${id.stack}`;
   const health = HEALTH_DEFAULTS[runtime === "mock" ? "mock" : device === "gpu" ? "vllm-gpu" : "vllm-cpu"];
   const shutdownTimeoutSeconds = c.server?.shutdownTimeoutSeconds ?? 30;
+  const cacheVolume = c.cache?.volumeName ?? `${prefix}-hf-cache`;
   return {
     ...id,
     runtime,
@@ -150,8 +151,8 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
     images: { ...DEFAULT_IMAGES, ...c.images },
     gpu: { count: c.gpu?.deviceIds ? "all" : (c.gpu?.count ?? "all"), deviceIds: c.gpu?.deviceIds },
     cache: {
-      volumeName: c.cache?.volumeName ?? `${prefix}-hf-cache`,
-      compileVolumeName: `${c.cache?.volumeName ?? `${prefix}-hf-cache`}-vllm`,
+      volumeName: cacheVolume,
+      compileVolumeName: `${cacheVolume}-vllm`,
       // Weights are gigabytes: a real vLLM stack keeps them unless told otherwise.
       keepOnDestroy: c.cache?.keepOnDestroy ?? runtime === "vllm",
     },
