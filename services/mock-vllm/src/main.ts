@@ -1,7 +1,7 @@
 import { CommandLineError, helpText, parseCommandLine } from "./cli";
 import { configFromCommandLine, summarize } from "./config";
 import { probe } from "./probe";
-import { startServer } from "./server";
+import { RunningServer, startServer } from "./server";
 
 function log(message: string): void {
   const d = new Date();
@@ -26,14 +26,11 @@ async function main(argv: string[]): Promise<void> {
     console.error((e as Error).message);
     process.exit(e instanceof CommandLineError ? e.exitCode : 2);
   }
-  for (const line of summarize(config, parsed)) log(line);
-  if (config.mock.startupMs > 0) log(`Loading model weights (simulated: ${config.mock.startupMs} ms, port ${config.mock.startupMode === "closed" ? "closed" : "open, /health 503"} meanwhile)`);
-
-  const server = await startServer(config);
-  log(`Starting vLLM API server 0 on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`);
-  log("Available routes are: /health, /ping, /version, /load, /metrics, /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize, /detokenize");
-  server.ready.then(() => log("Application startup complete."));
-
+  // Signal handlers go in before anything is started, not once the server is up. In the
+  // container this process is PID 1, and the kernel drops SIGTERM/SIGINT sent to PID 1 when no
+  // handler is installed; startServer does not return until the simulated model is loaded (in
+  // closed mode), so `docker stop` during loading used to wait out the whole stop timeout.
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -41,6 +38,11 @@ async function main(argv: string[]): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    if (!server) {
+      // Still loading with the port closed (or not listening yet): no request can be in flight.
+      log(`${signal} received while loading the model: exiting`);
+      process.exit(0);
+    }
     log(`${signal} received: draining in-flight requests (up to ${config.shutdownTimeoutS} s)`);
     server.close().then(() => {
       log("Shutdown complete.");
@@ -49,6 +51,16 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+
+  for (const line of summarize(config, parsed)) log(line);
+  if (config.mock.startupMs > 0) log(`Loading model weights (simulated: ${config.mock.startupMs} ms, port ${config.mock.startupMode === "closed" ? "closed" : "open, /health 503"} meanwhile)`);
+
+  // In unhealthy mode this returns once the port is open, while loading goes on; a signal then
+  // takes the drain path in stop(), and close() also cancels the load.
+  server = await startServer(config);
+  log(`Starting vLLM API server 0 on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`);
+  log("Available routes are: /health, /ping, /version, /load, /metrics, /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize, /detokenize");
+  server.ready.then(() => log("Application startup complete."));
 }
 
 main(process.argv.slice(2)).catch((e) => {

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import OpenAI from "openai";
 import { CommandLineError, parseCommandLine } from "../src/cli";
 import { configFromCommandLine } from "../src/config";
-import { freePort, raw } from "./helpers";
+import { freePort, raw, runMain, waitFor } from "./helpers";
 
 const config = (argv: string[], env: NodeJS.ProcessEnv = {}) => configFromCommandLine(parseCommandLine(argv, env));
 const rejects = (argv: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}) =>
@@ -76,29 +74,10 @@ describe("vllm serve command line", () => {
   });
 });
 
-const MAIN = join(__dirname, "..", "src", "main.ts");
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe("the mock-vllm process", () => {
   test("starts from the project's command line, serves the official client, drains on SIGTERM", { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const p = run(["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen", "--max-model-len", "2048", "--gpu-memory-utilization", "0.6", "--trust-remote-code", "--host", "127.0.0.1", "--port", String(port)], { MOCK_VLLM_ITL_MS: "20" });
+    const p = runMain(["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen", "--max-model-len", "2048", "--gpu-memory-utilization", "0.6", "--trust-remote-code", "--host", "127.0.0.1", "--port", String(port)], { MOCK_VLLM_ITL_MS: "20" });
     try {
       await waitFor(() => p.output().includes("Application startup complete"), 30_000);
       assert.match(p.output(), /gpu-memory-utilization=0\.6/);
@@ -106,7 +85,7 @@ describe("the mock-vllm process", () => {
       const res = await c.chat.completions.create({ model: "qwen", messages: [{ role: "user", content: "hello from the process" }] });
       assert.equal(res.choices[0].message.content, "hello from the process");
       // The healthcheck probe the container uses.
-      const probe = run(["--mock-probe", `http://127.0.0.1:${port}/health`]);
+      const probe = runMain(["--mock-probe", `http://127.0.0.1:${port}/health`]);
       assert.equal(await probe.exited, 0);
       // SIGTERM during a stream: the stream completes, then the process exits 0.
       const s = await c.chat.completions.create({ model: "qwen", messages: [{ role: "user", content: "a b c d e f g h" }], stream: true });
@@ -122,7 +101,7 @@ describe("the mock-vllm process", () => {
       assert.equal(text, "a b c d e f g h");
       assert.equal(await p.exited, 0);
       assert.match(p.output(), /Shutdown complete/);
-      const down = run(["--mock-probe", `http://127.0.0.1:${port}/health`]);
+      const down = runMain(["--mock-probe", `http://127.0.0.1:${port}/health`]);
       assert.equal(await down.exited, 1);
     } finally {
       p.child.kill("SIGKILL");
@@ -130,14 +109,14 @@ describe("the mock-vllm process", () => {
   });
 
   test("an unknown flag exits 2 with argparse's message", { timeout: 30_000 }, async () => {
-    const p = run(["some/model", "--definitely-not-a-flag", "1"]);
+    const p = runMain(["some/model", "--definitely-not-a-flag", "1"]);
     assert.equal(await p.exited, 2);
     assert.match(p.output(), /vllm serve: error: unrecognized arguments: --definitely-not-a-flag 1/);
   });
 
   test("loading: the port stays closed for --mock-startup-ms", { timeout: 30_000 }, async () => {
     const port = await freePort();
-    const p = run(["m", "--host", "127.0.0.1", "--port", String(port), "--mock-startup-ms", "1500"]);
+    const p = runMain(["m", "--host", "127.0.0.1", "--port", String(port), "--mock-startup-ms", "1500"]);
     try {
       await waitFor(() => p.output().includes("Loading model weights"), 20_000);
       await assert.rejects(raw(`http://127.0.0.1:${port}`, "GET", "/health"));

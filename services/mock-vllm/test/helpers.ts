@@ -1,5 +1,7 @@
+import { ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import OpenAI from "openai";
 import { Config, SimulationConfig, makeConfig } from "../src/config";
@@ -104,3 +106,23 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const chat = (content: string) => ({ model: "qwen", messages: [{ role: "user" as const, content }] });
+
+const MAIN = join(__dirname, "..", "src", "main.ts");
+
+/** The real mock-vllm process (`vllm serve` arguments), with its stdout and stderr collected. */
+export function runMain(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
