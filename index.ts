@@ -1,31 +1,48 @@
-// The inference-runtime program: read and validate the stack config, decide the device, declare
-// the runtime, export where to reach it.
+// The inference-runtime program: read and validate the stack config, check the Docker engine,
+// decide the device, declare the runtime, export where to reach it. Every refusal is a RunError:
+// Pulumi prints its message alone, and nothing has been created.
 import * as pulumi from "@pulumi/pulumi";
 import { resolveConfig } from "./components/defaults";
-import { inspectDockerHost, resolveDevice } from "./components/gpuHost";
+import { engineFeatures, engineProblem, engineTarget, inspectEngine, inspectRuntimes } from "./components/dockerHost";
+import { resolveDevice } from "./components/gpuHost";
+import { takenPorts } from "./components/hostPorts";
 import { InferenceRuntime } from "./components/inferenceRuntime";
 import { loadConfig } from "./components/loadConfig";
+import { containerNames, keptOnDestroy, publishedPortKeys } from "./components/specs";
 
-const { config: stackConfig, secrets } = loadConfig();
-const decision = resolveDevice(
-  stackConfig.device ?? "auto",
-  stackConfig.runtime ?? "mock",
-  inspectDockerHost,
-  pulumi.runtime.isDryRun(),
-);
-decision.notes.forEach((note) => pulumi.log.warn(note));
+export = async () => {
+  const { namespace, config: stackConfig, secrets } = loadConfig();
+  const isPreview = pulumi.runtime.isDryRun();
 
-const config = resolveConfig(stackConfig, { project: pulumi.getProject(), stack: pulumi.getStack() }, decision.device);
-const runtime = new InferenceRuntime("runtime", { config, secrets });
+  const target = engineTarget(new pulumi.Config("docker").get("host"));
+  const engine = inspectEngine(target);
+  const problem = engineProblem(engine);
+  if (problem) throw new pulumi.RunError(problem);
 
-export const apiUrl = runtime.apiUrl;
-export const agentUrl = runtime.agentUrl;
-export const servedModelName = runtime.servedModelName;
-export const curlCommand = runtime.curlCommand;
-export const runtimeKind = config.runtime;
-export const device = config.device;
-export const modelServerContainer = runtime.modelServer.containerName;
-export const workerAgentContainer = runtime.workerAgent?.containerName;
-export const cacheVolume = runtime.cache.volumeName;
-export const cacheKeptOnDestroy = runtime.cache.keptOnDestroy;
-export const smokeTestResult = runtime.smokeTest?.result;
+  const decision = resolveDevice(stackConfig.device ?? "auto", stackConfig.runtime ?? "mock", () => inspectRuntimes(target), isPreview);
+  decision.notes.forEach((note) => pulumi.log.warn(note));
+  if (decision.refusal) throw new pulumi.RunError(decision.refusal);
+
+  const config = resolveConfig(stackConfig, { project: pulumi.getProject(), stack: pulumi.getStack() }, decision.device);
+  if (!isPreview) {
+    const taken = await takenPorts(target, publishedPortKeys(config), [containerNames(config).modelServer], namespace);
+    if (taken.length > 0) throw new pulumi.RunError(taken.join("\n"));
+  }
+
+  const runtime = new InferenceRuntime("runtime", { config, secrets, engine: engineFeatures(engine) });
+  return {
+    apiUrl: runtime.apiUrl,
+    agentUrl: runtime.agentUrl,
+    servedModelName: runtime.servedModelName,
+    curlCommand: runtime.curlCommand,
+    runtimeKind: config.runtime,
+    device: config.device,
+    modelServerContainer: runtime.modelServer.containerName,
+    modelServerIps: runtime.modelServer.ips,
+    workerAgentContainer: runtime.workerAgent?.containerName,
+    cacheVolume: runtime.cache.volumeName,
+    cacheKeptOnDestroy: runtime.cache.keptOnDestroy,
+    keptOnDestroy: keptOnDestroy(config),
+    smokeTestResult: runtime.smokeTest?.result,
+  };
+};

@@ -1,22 +1,39 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RuntimeConfig } from "./defaults";
+import { engineEnvironment } from "./dockerHost";
 
-export interface ContainerImageArgs {
-  /** The resolved stack configuration (stack name and the base image of local builds). */
-  config: RuntimeConfig;
-  /** An image reference to use as is (pulled if absent, kept on destroy). */
-  image?: string;
-  /** A directory under `services/` to build from when no image is given. */
-  service?: "mock-vllm" | "worker-agent";
-}
+const ROOT = path.join(__dirname, "..");
+
+export type ContainerImageArgs =
+  | {
+      /** The resolved stack configuration. */
+      config: RuntimeConfig;
+      /** An image reference to use as is (pulled if absent, kept on destroy). */
+      image: string;
+    }
+  | {
+      /** The resolved stack configuration (stack name and the base image of the build). */
+      config: RuntimeConfig;
+      /** The folder under `services/` to build, tagged `inference-runtime/<service>:<stack>`. */
+      service: "mock-vllm" | "worker-agent";
+      /** Engine address for the docker CLI when it comes from `docker:host`. */
+      dockerHost?: string;
+    };
 
 /**
  * An image for a container: either a pinned reference (vLLM, or a prebuilt service image) or a
  * local build of one of our services. `ref` is always an image ID, so containers only change
  * when the image really does.
+ *
+ * Local builds run `docker build` through a command rather than `docker.Image`: the provider asks
+ * the classic builder to keep its intermediate containers and never deletes what it built, so
+ * every build left stopped containers and image tags behind after `pulumi destroy`. Here the CLI
+ * removes intermediates, and deleting (or replacing) the build removes the image it made.
  */
 export class ContainerImage extends pulumi.ComponentResource {
   /** Image ID (sha256:...) to hand to a container. */
@@ -26,7 +43,7 @@ export class ContainerImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:ContainerImage", name, {}, opts);
-    if (args.image) {
+    if ("image" in args) {
       // keepLocally: destroy must not delete a 10+ GB vLLM image that other stacks may share.
       const remote = new docker.RemoteImage(
         `${name}-remote`,
@@ -36,38 +53,73 @@ export class ContainerImage extends pulumi.ComponentResource {
       );
       this.ref = remote.imageId;
       this.name = remote.name;
-    } else if (args.service) {
+    } else {
       const { stack, images } = args.config;
-      const context = path.join(__dirname, "..", "services", args.service);
-      requireBundle(context);
-      const built = new docker.Image(
+      const context = path.join(ROOT, "services", args.service);
+      requireBundle(context, this);
+      const tag = `inference-runtime/${args.service}:${stack}`;
+      const build = new command.local.Command(
         `${name}-build`,
         {
-          imageName: `inference-runtime/${args.service}:${stack}`,
-          skipPush: true,
-          build: {
-            context,
-            dockerfile: path.join(context, "Dockerfile"),
-            args: { BASE_IMAGE: images.buildBase, STACK: stack },
-            // The classic builder needs neither buildx nor a BuildKit frontend image from a registry.
-            builderVersion: "BuilderV1",
+          create: BUILD_SCRIPT,
+          delete: REMOVE_SCRIPT,
+          dir: context,
+          environment: {
+            ...engineEnvironment(args.dockerHost),
+            IMAGE_TAG: tag,
+            BASE_IMAGE: images.buildBase,
+            STACK: stack,
+            DOCKER_BUILDKIT: "0",
           },
+          // A new bundle, Dockerfile or base image is a new image: rebuild, then remove the old one.
+          triggers: [contextDigest(context, images.buildBase)],
         },
-        { parent: this },
+        { parent: this, replaceOnChanges: ["*"] },
       );
-      // For local-only images the provider reports the image ID here.
-      this.ref = built.repoDigest;
-      this.name = built.imageName;
-    } else {
-      throw new Error(`ContainerImage ${name}: expected either args.image or args.service`);
+      this.ref = build.stdout.apply((out) => out.trim().split("\n").pop() ?? "");
+      this.name = pulumi.output(tag);
     }
     this.registerOutputs({ ref: this.ref, name: this.name });
   }
 }
 
+// The classic builder is in every engine and needs neither buildx nor a frontend image from a
+// registry; `-q` prints only the new image's ID, which becomes the command's stdout.
+const BUILD_SCRIPT = [
+  'docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg STACK="$STACK"',
+  '--label io.inference-runtime.stack="$STACK" --label io.inference-runtime.role=image -t "$IMAGE_TAG" .',
+].join(" ");
+
+// Removes this build's image: by tag while the tag still names it, else (a newer build took the
+// tag) the old image by ID if nothing uses it any more.
+const REMOVE_SCRIPT = [
+  'built="$(printf %s "$PULUMI_COMMAND_STDOUT" | tail -n 1)"',
+  'if [ "$(docker image inspect -f "{{.Id}}" "$IMAGE_TAG" 2>/dev/null)" = "$built" ]; then docker image rm "$IMAGE_TAG" >/dev/null;',
+  'elif [ -n "$built" ]; then docker image rm "$built" >/dev/null 2>&1 || true; fi',
+].join("\n");
+
+/** Digest of what goes into the image: the Dockerfile, the bundle, image/ files, the base image. */
+export function contextDigest(context: string, baseImage: string): string {
+  const hash = crypto.createHash("sha256").update(`base=${baseImage}\n`);
+  const files = ["Dockerfile", path.join("dist", "main.js"), ...listFiles(context, "image")];
+  for (const rel of files.sort()) {
+    const file = path.join(context, rel);
+    hash.update(`${rel}\n`).update(fs.existsSync(file) ? fs.readFileSync(file) : "(missing)").update("\n");
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+function listFiles(root: string, rel: string): string[] {
+  const dir = path.join(root, rel);
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(root, path.join(rel, e.name)) : [path.join(rel, e.name)],
+  );
+}
+
 // The Dockerfiles copy a prebuilt bundle; without it the build fails deep inside Docker.
-function requireBundle(context: string): void {
+function requireBundle(context: string, resource: pulumi.Resource): void {
   const bundle = path.join(context, "dist", "main.js");
   if (fs.existsSync(bundle) || pulumi.runtime.isDryRun()) return;
-  throw new Error(`${bundle} is missing: run \`npm run build:services\` (or \`npm run up\`, which does) first`);
+  throw new pulumi.ResourceError(`${bundle} is missing: run \`npm run build:services\` (or \`npm run up\`, which does) first`, resource);
 }

@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerImage } from "./containerImage";
+import { ContainerImage, ContainerImageArgs } from "./containerImage";
 import { RuntimeConfig } from "./defaults";
+import { EngineFeatures } from "./dockerHost";
 import { RuntimeSecrets } from "./loadConfig";
 import { ModelCache } from "./modelCache";
 import { ModelServer } from "./modelServer";
@@ -14,6 +15,8 @@ export interface InferenceRuntimeArgs {
   config: RuntimeConfig;
   /** HF token, worker token and API key, each a secret Output when set. */
   secrets: RuntimeSecrets;
+  /** What the Docker engine supports and how commands reach it (see dockerHost.ts). */
+  engine: EngineFeatures;
 }
 
 /**
@@ -59,24 +62,31 @@ export class InferenceRuntime extends pulumi.ComponentResource {
       `${name}-server-image`,
       cfg.runtime === "vllm"
         ? { config: cfg, image: cfg.device === "gpu" ? cfg.images.vllmGpu : cfg.images.vllmCpu }
-        : { config: cfg, image: cfg.images.mockVllm, service: "mock-vllm" },
+        : serviceImage(cfg, cfg.images.mockVllm, "mock-vllm", args.engine),
       child,
     );
     this.modelServer = new ModelServer(
       `${name}-server`,
-      { config: cfg, image: serverImage.ref, mounts: this.cache.mounts, networks, secrets: args.secrets },
+      { config: cfg, image: serverImage.ref, mounts: this.cache.mounts, networks, secrets: args.secrets, engine: args.engine },
       child,
     );
 
     if (cfg.agent.enabled) {
       const agentImage = new ContainerImage(
         `${name}-agent-image`,
-        { config: cfg, image: cfg.images.workerAgent, service: "worker-agent" },
+        serviceImage(cfg, cfg.images.workerAgent, "worker-agent", args.engine),
         child,
       );
       this.workerAgent = new WorkerAgent(
         `${name}-agent`,
-        { config: cfg, image: agentImage.ref, modelServer: this.modelServer.container, secrets: args.secrets },
+        {
+          config: cfg,
+          image: agentImage.ref,
+          modelServer: this.modelServer.container,
+          serverReady: this.modelServer.ready,
+          secrets: args.secrets,
+          engine: args.engine,
+        },
         child,
       );
     }
@@ -91,7 +101,7 @@ export class InferenceRuntime extends pulumi.ComponentResource {
           model: cfg.model.servedName,
           secrets: args.secrets,
           triggers: [this.modelServer.containerId],
-          dependsOn: this.workerAgent ? [this.workerAgent] : [this.modelServer],
+          dependsOn: [this.workerAgent?.ready ?? this.modelServer.ready],
         },
         child,
       );
@@ -107,4 +117,14 @@ export class InferenceRuntime extends pulumi.ComponentResource {
       curlCommand: this.curlCommand,
     });
   }
+}
+
+/** A prebuilt image when the config names one, else a local build of the service. */
+function serviceImage(
+  config: RuntimeConfig,
+  image: string | undefined,
+  service: "mock-vllm" | "worker-agent",
+  engine: EngineFeatures,
+): ContainerImageArgs {
+  return image ? { config, image } : { config, service, dockerHost: engine.configuredHost };
 }

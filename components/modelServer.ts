@@ -1,6 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { RuntimeConfig } from "./defaults";
+import { EngineFeatures } from "./dockerHost";
+import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "./loadConfig";
 import { withSecretEnv } from "./secretEnv";
 import {
@@ -18,11 +20,13 @@ export interface ModelServerArgs {
   networks: pulumi.Input<string>[];
   /** Secrets passed as environment variables (HF token, API key); kept secret in state. */
   secrets: RuntimeSecrets;
+  /** What the engine supports (start interval) and how commands reach it. */
+  engine: EngineFeatures;
 }
 
 /**
  * The model server container (vLLM or mock-vllm). `pulumi up` waits for its healthcheck, with a
- * timeout sized for model loading, before anything that depends on it is created.
+ * timeout sized for model loading, before anything that depends on `ready` is created.
  */
 export class ModelServer extends pulumi.ComponentResource {
   public readonly container: docker.Container;
@@ -30,6 +34,10 @@ export class ModelServer extends pulumi.ComponentResource {
   public readonly containerName: pulumi.Output<string>;
   /** Container ID; changes whenever the server is replaced. */
   public readonly containerId: pulumi.Output<string>;
+  /** The server's IP address on each network it joins, by network name. */
+  public readonly ips: pulumi.Output<Record<string, string>>;
+  /** Passes once the container is healthy; depend on it, not on the container. */
+  public readonly ready: HealthGate;
 
   constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:ModelServer", name, {}, opts);
@@ -53,12 +61,12 @@ export class ModelServer extends pulumi.ComponentResource {
         ports: publishedPorts(cfg),
         deviceRequests: deviceRequests(cfg),
         ...hostSettings(cfg),
-        healthcheck: healthcheck(cfg),
+        healthcheck: healthcheck(cfg, args.engine),
         restart: cfg.server.restart,
         stopTimeout: cfg.server.stopTimeoutSeconds,
         destroyGraceSeconds: cfg.server.stopTimeoutSeconds,
-        wait: true,
-        waitTimeout: waitSeconds,
+        // The health gate below waits instead: the provider's wait cannot fail early or say why.
+        wait: false,
         logs: false,
         mustRun: true,
       },
@@ -66,11 +74,21 @@ export class ModelServer extends pulumi.ComponentResource {
         parent: this,
         // A fixed name and fixed host ports would clash if the new container started first.
         deleteBeforeReplace: true,
-        customTimeouts: { create: `${Math.ceil(waitSeconds / 60) + 5}m` },
+        // A refresh that finds the container stopped sets mustRun false: replace it, so the
+        // health gate and the smoke test run again on the new container.
+        replaceOnChanges: ["mustRun"],
       },
     );
     this.containerName = this.container.name;
     this.containerId = this.container.id;
-    this.registerOutputs({ containerName: this.containerName, containerId: this.containerId });
+    this.ips = this.container.networkDatas.apply((nets) =>
+      Object.fromEntries((nets ?? []).map((n) => [n.networkName ?? "", n.ipAddress ?? ""])),
+    );
+    this.ready = new HealthGate(
+      `${name}-ready`,
+      { container: this.container, timeoutSeconds: waitSeconds, dockerHost: args.engine.configuredHost },
+      { parent: this },
+    );
+    this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, ips: this.ips, ready: this.ready.result });
   }
 }

@@ -1,6 +1,7 @@
 // Pure spec builders: RuntimeConfig in, Docker arguments out. Everything the components declare
 // is decided here, so it can be unit-tested without Pulumi and read in one place.
 import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT, RuntimeConfig } from "./defaults";
+import { EngineFeatures } from "./dockerHost";
 
 export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image";
 
@@ -77,8 +78,12 @@ function mockEnv(cfg: RuntimeConfig): string[] {
   return env;
 }
 
-/** The probe must exist in the image: python3 in vLLM's, node in ours (neither is sure to have curl). */
-export function healthcheck(cfg: RuntimeConfig) {
+/**
+ * The probe must exist in the image: python3 in vLLM's, node in ours (neither is sure to have
+ * curl). Engines below API 1.44 refuse a start interval; there the health gate's own probes
+ * give the fast first check (see scripts/wait-healthy.ts).
+ */
+export function healthcheck(cfg: RuntimeConfig, engine: Pick<EngineFeatures, "startInterval">) {
   const url = `http://127.0.0.1:${CONTAINER_API_PORT}/health`;
   const tests =
     cfg.runtime === "vllm"
@@ -90,24 +95,26 @@ export function healthcheck(cfg: RuntimeConfig) {
     interval: h.interval,
     timeout: h.timeout,
     startPeriod: h.startPeriod,
-    startInterval: h.startInterval,
+    ...(engine.startInterval ? { startInterval: h.startInterval } : {}),
     retries: h.retries,
   };
 }
 
-export function agentHealthcheck() {
+/** The agent's probe; the same timings as the HEALTHCHECK of its image. */
+export function agentHealthcheck(engine: Pick<EngineFeatures, "startInterval">) {
   return {
     tests: ["CMD", "node", "/app/main.js", "--probe", `http://127.0.0.1:${CONTAINER_AGENT_PORT}/healthz`],
     interval: "5s",
     timeout: "3s",
     startPeriod: "10s",
+    ...(engine.startInterval ? { startInterval: "1s" } : {}),
     retries: 3,
   };
 }
 
 /** NVIDIA device requests on GPU stacks (classic runtime: driver "nvidia"); none elsewhere. */
 export function deviceRequests(cfg: RuntimeConfig) {
-  if (cfg.device !== "gpu") return [];
+  if (cfg.device !== "gpu") return undefined;
   const { count, deviceIds } = cfg.gpu;
   if (deviceIds) return [{ driver: "nvidia", deviceIds, capabilities: ["gpu"] }];
   return [{ driver: "nvidia", count: count === "all" ? -1 : count, capabilities: ["gpu"] }];
@@ -134,6 +141,26 @@ export function publishedPorts(cfg: RuntimeConfig) {
     ports.push({ internal: CONTAINER_AGENT_PORT, external: n.agentPort, ip: n.bindAddress, protocol: "tcp" });
   }
   return ports;
+}
+
+/** The host ports `up` checks before creating anything, each with the key that sets it. */
+export function publishedPortKeys(cfg: RuntimeConfig): { key: string; port: number; address: string }[] {
+  const n = cfg.network;
+  if (!n.publish) return [];
+  const ports = [{ key: "network.apiPort", port: n.apiPort, address: n.bindAddress }];
+  if (cfg.agent.enabled) ports.push({ key: "network.agentPort", port: n.agentPort, address: n.bindAddress });
+  return ports;
+}
+
+/** What `pulumi destroy` leaves on the host, as the `keptOnDestroy` output lists it. */
+export function keptOnDestroy(cfg: RuntimeConfig): string[] {
+  const kept: string[] = [];
+  if (cfg.cache.keepOnDestroy) kept.push(`volume ${cfg.cache.volumeName}`, `volume ${cfg.cache.compileVolumeName}`);
+  if (cfg.runtime === "vllm") kept.push(`image ${cfg.device === "gpu" ? cfg.images.vllmGpu : cfg.images.vllmCpu}`);
+  if (cfg.runtime === "mock" && cfg.images.mockVllm) kept.push(`image ${cfg.images.mockVllm}`);
+  if (cfg.agent.enabled && cfg.images.workerAgent) kept.push(`image ${cfg.images.workerAgent}`);
+  if (cfg.network.external) kept.push(`network ${cfg.network.external}`);
+  return kept;
 }
 
 /** Plain environment of the worker-agent; MODEL_ID is the served name by construction. */

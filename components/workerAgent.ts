@@ -1,6 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { RuntimeConfig } from "./defaults";
+import { EngineFeatures } from "./dockerHost";
+import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "./loadConfig";
 import { withSecretEnv } from "./secretEnv";
 import { AGENT_STATE_DIR, agentHealthcheck, containerNames, labels, workerAgentEnv } from "./specs";
@@ -12,8 +14,12 @@ export interface WorkerAgentArgs {
   image: pulumi.Input<string>;
   /** The model server container whose network namespace the agent joins (one IP: 8000 and 8080). */
   modelServer: docker.Container;
+  /** The agent starts once this passes: the model server's health gate. */
+  serverReady: pulumi.Resource;
   /** Worker token for the control plane, and the API key the agent needs to query the server. */
   secrets: RuntimeSecrets;
+  /** What the engine supports (start interval) and how commands reach it. */
+  engine: EngineFeatures;
 }
 
 /**
@@ -24,6 +30,8 @@ export class WorkerAgent extends pulumi.ComponentResource {
   public readonly container: docker.Container;
   /** Container name, derived from project and stack. */
   public readonly containerName: pulumi.Output<string>;
+  /** Passes once the agent is healthy. */
+  public readonly ready: HealthGate;
 
   constructor(name: string, args: WorkerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:WorkerAgent", name, {}, opts);
@@ -48,18 +56,22 @@ export class WorkerAgent extends pulumi.ComponentResource {
         // Sharing the namespace by ID makes a replaced server replace the agent too.
         networkMode: pulumi.interpolate`container:${args.modelServer.id}`,
         volumes: [{ volumeName: state.name, containerPath: AGENT_STATE_DIR }],
-        healthcheck: agentHealthcheck(),
+        healthcheck: agentHealthcheck(args.engine),
         restart: cfg.server.restart,
         stopTimeout: 10,
-        wait: true,
-        waitTimeout: 60,
+        wait: false,
         logs: false,
         mustRun: true,
       },
-      // Created only once the server is healthy: the server container's create waits for it.
-      { parent: this, dependsOn: [args.modelServer], deleteBeforeReplace: true },
+      // Created only once the server is healthy, so the agent's first readiness check can pass.
+      { parent: this, dependsOn: [args.serverReady], deleteBeforeReplace: true, replaceOnChanges: ["mustRun"] },
     );
     this.containerName = this.container.name;
-    this.registerOutputs({ containerName: this.containerName });
+    this.ready = new HealthGate(
+      `${name}-ready`,
+      { container: this.container, timeoutSeconds: 60, dockerHost: args.engine.configuredHost },
+      { parent: this },
+    );
+    this.registerOutputs({ containerName: this.containerName, ready: this.ready.result });
   }
 }

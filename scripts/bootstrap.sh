@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Everything a fresh clone needs before it can test or deploy: npm dependencies, a Docker engine,
-# the local base image, and the service bundles and images. Idempotent; a warm run takes seconds.
+# Everything a fresh clone needs before it can test or deploy: npm dependencies, the service
+# bundles, a Docker engine and the local base image. The service images are the Pulumi program's
+# to build (and to remove on destroy). Idempotent; a warm run takes seconds.
 #
-# Usage: scripts/bootstrap.sh [--no-images]
+# Usage: scripts/bootstrap.sh [--no-engine]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +15,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 
-# build-services.sh bundles the services and, with --images, also ensures the Docker engine and the
-# base image before building the images: one call does it all.
-if [ "${1:-}" = "--no-images" ]; then
-  step "bundling services"
-  bash scripts/build-services.sh >&2
-else
-  step "bundling services; ensuring a Docker engine, the base image and the service images"
-  bash scripts/build-services.sh --images >&2
+step "bundling services"
+bash scripts/build-services.sh >&2
+if [ "${1:-}" != "--no-engine" ]; then
+  step "ensuring a Docker engine and the base image"
+  bash scripts/ensure-docker.sh >&2
+  bash scripts/ensure-base-image.sh >&2
 fi

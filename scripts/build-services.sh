@@ -9,7 +9,9 @@
 #
 # With --images it then makes sure a Docker engine and the local base image
 # exist (scripts/ensure-docker.sh, scripts/ensure-base-image.sh) and builds
-#   inference-runtime/<svc>:dev
+#   inference-runtime/<svc>:local
+# (for running the images by hand and for the image tests; the Pulumi program
+# builds and removes its own inference-runtime/<svc>:<stack> images)
 # from services/<svc>/Dockerfile with `--build-arg BASE_IMAGE=...`, labelled
 # io.inference-runtime.role=image. Those Dockerfiles start with
 # `ARG BASE_IMAGE` / `FROM ${BASE_IMAGE}` and COPY dist/main.js. The base image
@@ -25,7 +27,7 @@
 # Env vars read:
 #   BASE_IMAGE      base image tag (default inference-runtime/node-base:20)
 #   IMAGE_PREFIX    image repository prefix (default inference-runtime)
-#   IMAGE_TAG       image tag (default dev)
+#   IMAGE_TAG       image tag (default local)
 #   SERVICES_ROOT   folder holding the service folders (default <repo>/services)
 #   DOCKER_BUILDKIT honoured when set; otherwise BuildKit is used only when the
 #                   docker CLI has the buildx plugin, and the classic builder
@@ -37,7 +39,7 @@ REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SCRIPTS="$REPO_ROOT/scripts"
 export BASE_IMAGE="${BASE_IMAGE:-inference-runtime/node-base:20}"
 IMAGE_PREFIX="${IMAGE_PREFIX:-inference-runtime}"
-IMAGE_TAG="${IMAGE_TAG:-dev}"
+IMAGE_TAG="${IMAGE_TAG:-local}"
 SERVICES_ROOT="${SERVICES_ROOT:-$REPO_ROOT/services}"
 ALL_SERVICES=(mock-vllm worker-agent)
 

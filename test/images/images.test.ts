@@ -14,6 +14,9 @@ import { engineHealthcheck, inspect, removeContainer, runContainer } from "./doc
 const run = promisify(execFile);
 const docker = async (...args: string[]) => (await run("docker", args, { timeout: 60_000 })).stdout.trim();
 
+// Built here under a tag of this run's own, and removed afterwards: the stacks own their tags.
+const TAG = `imgtest-${process.pid}`;
+const images = { server: `inference-runtime/mock-vllm:${TAG}`, agent: `inference-runtime/worker-agent:${TAG}` };
 const cfg = resolveConfig(parseStackConfig(stackConfig("dev"), "inference-runtime"), { project: "inference-runtime", stack: "dev" }, "cpu");
 const names = { server: `imgtest-${process.pid}-server`, agent: `imgtest-${process.pid}-agent` };
 
@@ -34,12 +37,13 @@ describe("service images on the real engine", () => {
   let agentUrl = "";
 
   before(async () => {
+    await run("bash", ["scripts/build-services.sh", "--images"], { cwd: ROOT, timeout: 300_000, env: { ...process.env, IMAGE_TAG: TAG } });
     await runContainer(names.server, {
-      Image: "inference-runtime/mock-vllm:dev",
+      Image: images.server,
       Cmd: serveArgs(cfg),
       Env: modelServerEnv(cfg),
       // Probe every second here so the test does not wait out the production interval.
-      Healthcheck: { ...engineHealthcheck(healthcheck(cfg)), Interval: 1e9 },
+      Healthcheck: { ...engineHealthcheck(healthcheck(cfg, { startInterval: false })), Interval: 1e9 },
       ExposedPorts: { "8000/tcp": {}, "8080/tcp": {} },
       HostConfig: {
         PortBindings: { "8000/tcp": [{ HostIp: "127.0.0.1" }], "8080/tcp": [{ HostIp: "127.0.0.1" }] },
@@ -47,9 +51,9 @@ describe("service images on the real engine", () => {
     });
     await waitHealthy(names.server);
     await runContainer(names.agent, {
-      Image: "inference-runtime/worker-agent:dev",
+      Image: images.agent,
       Env: workerAgentEnv(cfg),
-      Healthcheck: { ...engineHealthcheck(agentHealthcheck()), Interval: 1e9 },
+      Healthcheck: { ...engineHealthcheck(agentHealthcheck({ startInterval: false })), Interval: 1e9 },
       HostConfig: { NetworkMode: `container:${names.server}` },
     });
     await waitHealthy(names.agent);
@@ -61,10 +65,11 @@ describe("service images on the real engine", () => {
   after(async () => {
     await removeContainer(names.agent);
     await removeContainer(names.server);
+    await docker("image", "rm", images.server, images.agent).catch(() => "");
   });
 
   it("builds both images on the locally made base image, labelled as images", async () => {
-    for (const image of ["inference-runtime/mock-vllm:dev", "inference-runtime/worker-agent:dev"]) {
+    for (const image of [images.server, images.agent]) {
       const role = await docker("image", "inspect", "--format", '{{index .Config.Labels "io.inference-runtime.role"}}', image);
       assert.equal(role, "image");
     }

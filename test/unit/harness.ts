@@ -18,6 +18,19 @@ export interface Declared {
 /** Child name → parent name, as the program passed `parent` (the stack itself is "(stack)"). */
 export type ParentMap = Record<string, string>;
 
+/** The resource options each registration carried, by resource name. */
+export interface DeclaredOptions {
+  dependsOn: string[];
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
+  retainOnDelete: boolean;
+  customTimeouts: { create?: string };
+}
+
+// The program asks the docker CLI about the engine before it declares anything: unit tests
+// answer with test/unit/fake-docker/docker instead of needing an engine.
+process.env.PATH = `${path.join(__dirname, "fake-docker")}${path.delimiter}${process.env.PATH}`;
+
 /** Project defaults from Pulumi.yaml overlaid with Pulumi.<stack>.yaml, as the CLI would merge them. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
@@ -37,9 +50,11 @@ export async function runProgram(
   stack: string,
   config: Record<string, unknown>,
   secretKeys: string[] = [],
-): Promise<{ resources: Declared[]; outputs: Record<string, any>; parents: ParentMap }> {
+  mode: "preview" | "up" = "preview",
+): Promise<{ resources: Declared[]; outputs: Record<string, any>; parents: ParentMap; options: Record<string, DeclaredOptions> }> {
   const resources: Declared[] = [];
   const parents: ParentMap = {};
+  const options: Record<string, DeclaredOptions> = {};
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
@@ -52,7 +67,9 @@ export async function runProgram(
         const state: Record<string, any> = { ...args.inputs };
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.name}`;
         if (args.type === "docker:index/image:Image") state.repoDigest = `sha256:${args.name}`;
-        if (args.type === "command:local:Command") state.stdout = '{"ok":true}';
+        if (args.type === "command:local:Command") {
+          state.stdout = args.name.endsWith("-build") ? `sha256:${args.name}` : '{"ok":true}';
+        }
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
         return { id, state };
       },
@@ -63,26 +80,37 @@ export async function runProgram(
     },
     PROJECT,
     stack,
-    true,
+    mode === "preview",
   );
-  recordParents(parents);
+  recordRegistrations(parents, options);
   const program = require(path.join(ROOT, "index.ts"));
+  const exported = typeof program === "function" ? await program() : program;
   const outputs: Record<string, any> = {};
-  for (const [key, value] of Object.entries(program)) outputs[key] = await unwrap(value);
+  for (const [key, value] of Object.entries(exported)) outputs[key] = await unwrap(value);
   await settle();
-  return { resources, outputs, parents };
+  return { resources, outputs, parents, options };
 }
 
-// The mock's newResource hook does not see resource options, so read the parent each
-// registration carries (a URN whose last segment is the parent's name) at the monitor.
-function recordParents(parents: ParentMap): void {
+const nameOfUrn = (urn: string) => urn.split("::").pop()!;
+
+// The mock's newResource hook does not see resource options, so read them from each
+// registration (parents and dependencies are URNs whose last segment is the name) at the monitor.
+function recordRegistrations(parents: ParentMap, options: Record<string, DeclaredOptions>): void {
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: unknown) => {
     if (req.getType() !== "pulumi:pulumi:Stack") {
       const parent: string = req.getParent();
       const isStack = parent === "" || parent.includes("::pulumi:pulumi:Stack::");
-      parents[req.getName()] = isStack ? "(stack)" : parent.split("::").pop()!;
+      parents[req.getName()] = isStack ? "(stack)" : nameOfUrn(parent);
+      const timeouts = req.getCustomtimeouts();
+      options[req.getName()] = {
+        dependsOn: (req.getDependenciesList() as string[]).map(nameOfUrn).sort(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        retainOnDelete: req.getRetainondelete?.() ?? false,
+        customTimeouts: { create: timeouts?.getCreate() || undefined },
+      };
     }
     return register(req, callback);
   };
@@ -91,7 +119,8 @@ function recordParents(parents: ParentMap): void {
 /** The plain value of an Output (or a plain value as is). */
 export function unwrap<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
   if (!pulumi.Output.isInstance(value)) return Promise.resolve(value as T | undefined);
-  return new Promise((resolve) => (value as pulumi.Output<T>).apply((v) => resolve(v)));
+  // Outputs unknown in preview (provider-computed fields) resolve as undefined, not never.
+  return (value as any).promise() as Promise<T | undefined>;
 }
 
 /** Whether an Output is marked secret. */

@@ -1,33 +1,38 @@
 // The dev stack (mock-vllm on CPU) as the real program declares it, under Pulumi's mocks.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { byType, Declared, labelsOf, runProgram, stackConfig } from "./harness";
+import { byType, Declared, DeclaredOptions, labelsOf, runProgram, stackConfig } from "./harness";
 
 describe("dev stack", () => {
   let resources: Declared[];
   let outputs: Record<string, any>;
   let parents: Record<string, string>;
+  let options: Record<string, DeclaredOptions>;
   const container = (role: string) =>
     byType(resources, "docker:index/container:Container").find((c) => labelsOf(c)["io.inference-runtime.role"] === role)!;
 
   before(async () => {
-    ({ resources, outputs, parents } = await runProgram("dev", stackConfig("dev")));
+    ({ resources, outputs, parents, options } = await runProgram("dev", stackConfig("dev")));
   });
 
   it("declares the component tree with every child parented", () => {
     const types = resources.map((r) => r.type).sort();
     assert.deepEqual(types, [
       "command:local:Command",
+      "command:local:Command",
+      "command:local:Command",
+      "command:local:Command",
+      "command:local:Command",
       "docker:index/container:Container",
       "docker:index/container:Container",
-      "docker:index/image:Image",
-      "docker:index/image:Image",
       "docker:index/network:Network",
       "docker:index/volume:Volume",
       "docker:index/volume:Volume",
       "docker:index/volume:Volume",
       "inference-runtime:index:ContainerImage",
       "inference-runtime:index:ContainerImage",
+      "inference-runtime:index:HealthGate",
+      "inference-runtime:index:HealthGate",
       "inference-runtime:index:InferenceRuntime",
       "inference-runtime:index:ModelCache",
       "inference-runtime:index:ModelServer",
@@ -44,11 +49,15 @@ describe("dev stack", () => {
       "runtime-server-image-build": "runtime-server-image",
       "runtime-server": "runtime",
       "runtime-server-container": "runtime-server",
+      "runtime-server-ready": "runtime-server",
+      "runtime-server-ready-wait": "runtime-server-ready",
       "runtime-agent-image": "runtime",
       "runtime-agent-image-build": "runtime-agent-image",
       "runtime-agent": "runtime",
       "runtime-agent-state": "runtime-agent",
       "runtime-agent-container": "runtime-agent",
+      "runtime-agent-ready": "runtime-agent",
+      "runtime-agent-ready-wait": "runtime-agent-ready",
       "runtime-smoke-test": "runtime",
       "runtime-smoke-test-command": "runtime-smoke-test",
     });
@@ -56,7 +65,7 @@ describe("dev stack", () => {
 
   it("labels every Docker object with the stack and its role", () => {
     const roles = resources
-      .filter((r) => r.type.startsWith("docker:") && r.type !== "docker:index/image:Image")
+      .filter((r) => r.type.startsWith("docker:"))
       .map((r) => labelsOf(r));
     assert.ok(roles.every((l) => l["io.inference-runtime.stack"] === "dev"));
     assert.deepEqual(
@@ -65,17 +74,22 @@ describe("dev stack", () => {
     );
   });
 
-  it("builds both service images from services/ with the configured base image", () => {
-    const images = byType(resources, "docker:index/image:Image");
-    assert.deepEqual(images.map((i) => i.inputs.imageName).sort(), [
+  it("builds both service images with the CLI, tagged per stack, and removes them on destroy", () => {
+    const builds = byType(resources, "command:local:Command").filter((c) => c.name.endsWith("-build"));
+    assert.deepEqual(builds.map((b) => b.inputs.environment.IMAGE_TAG).sort(), [
       "inference-runtime/mock-vllm:dev",
       "inference-runtime/worker-agent:dev",
     ]);
-    for (const image of images) {
-      assert.equal(image.inputs.skipPush, true);
-      assert.equal(image.inputs.build.args.BASE_IMAGE, "inference-runtime/node-base:20");
-      assert.equal(image.inputs.build.args.STACK, "dev");
-      assert.match(image.inputs.build.context, /services\/(mock-vllm|worker-agent)$/);
+    for (const build of builds) {
+      assert.match(build.inputs.create, /^docker build -q .*--label io\.inference-runtime\.stack="\$STACK" .*-t "\$IMAGE_TAG" \.$/);
+      assert.match(build.inputs.delete, /docker image rm "\$IMAGE_TAG"/);
+      assert.equal(build.inputs.environment.BASE_IMAGE, "inference-runtime/node-base:20");
+      assert.equal(build.inputs.environment.STACK, "dev");
+      assert.equal(build.inputs.environment.DOCKER_BUILDKIT, "0");
+      assert.match(build.inputs.dir, /services\/(mock-vllm|worker-agent)$/);
+      assert.match(build.inputs.triggers[0], /^[0-9a-f]{16}$/);
+      // A changed build is a new image: the old one's delete removes it.
+      assert.ok(options[build.name].replaceOnChanges.includes("*"));
     }
   });
 
@@ -88,12 +102,31 @@ describe("dev stack", () => {
     assert.equal(server.inputs.image, "sha256:runtime-server-image-build");
   });
 
-  it("waits for a mock-sized healthcheck whose probe exists in the image", () => {
+  it("waits for a mock-sized healthcheck whose probe exists in the image, through the health gate", () => {
     const server = container("model-server");
     assert.deepEqual(server.inputs.healthcheck.tests, ["CMD", "node", "/app/main.js", "--mock-probe", "http://127.0.0.1:8000/health"]);
     assert.equal(server.inputs.healthcheck.startPeriod, "30s");
-    assert.equal(server.inputs.wait, true);
-    assert.equal(server.inputs.waitTimeout, 120);
+    // The fake engine speaks API 1.41, which refuses a start interval.
+    assert.equal(server.inputs.healthcheck.startInterval, undefined);
+    assert.equal(server.inputs.wait, false);
+    const gate = byType(resources, "command:local:Command").find((c) => c.name === "runtime-server-ready-wait")!;
+    assert.equal(gate.inputs.create, "node --import tsx scripts/wait-healthy.ts");
+    assert.deepEqual(gate.inputs.environment, { WAIT_CONTAINER: "inference-runtime-dev-model-server", WAIT_TIMEOUT_S: "120" });
+    assert.deepEqual(gate.inputs.triggers, [server.id]);
+    assert.equal(options["runtime-server-ready-wait"].customTimeouts.create, "7m");
+  });
+
+  it("replaces rather than clashes: fixed names delete first, a stopped container is replaced", () => {
+    for (const name of ["runtime-server-container", "runtime-agent-container"]) {
+      assert.equal(options[name].deleteBeforeReplace, true, name);
+      assert.deepEqual(options[name].replaceOnChanges, ["mustRun"], name);
+    }
+  });
+
+  it("starts the agent only once the server passed its health gate, and smoke-tests after the agent's", () => {
+    // A dependency on a component is a dependency on its children: the gate's wait command.
+    assert.ok(options["runtime-agent-container"].dependsOn.includes("runtime-server-ready-wait"));
+    assert.ok(options["runtime-smoke-test-command"].dependsOn.includes("runtime-agent-ready-wait"));
   });
 
   it("mounts the cache at the Hugging Face path with HF_HOME set", () => {
@@ -126,7 +159,7 @@ describe("dev stack", () => {
   });
 
   it("smoke-tests the deployed API and agent, again whenever the server is replaced", () => {
-    const [smoke] = byType(resources, "command:local:Command");
+    const smoke = byType(resources, "command:local:Command").find((c) => c.name === "runtime-smoke-test-command")!;
     assert.equal(smoke.inputs.create, "node --import tsx scripts/smoke-test.ts");
     assert.deepEqual(smoke.inputs.triggers, [container("model-server").id]);
     assert.deepEqual(smoke.inputs.environment, {
@@ -138,6 +171,7 @@ describe("dev stack", () => {
 
   it("drops the cache on destroy for dev and says so", () => {
     assert.equal(outputs.cacheKeptOnDestroy, false);
+    assert.deepEqual(outputs.keptOnDestroy, []);
     assert.equal(outputs.cacheVolume, "inference-runtime-dev-hf-cache");
   });
 

@@ -17,8 +17,12 @@ describe("gpu stack", () => {
   it("pulls the pinned vLLM image, keeps it on destroy, and builds only the agent", () => {
     const remote = byType(resources, "docker:index/remoteImage:RemoteImage");
     assert.deepEqual(remote.map((r) => [r.inputs.name, r.inputs.keepLocally]), [["vllm/vllm-openai:v0.18.0", true]]);
-    assert.deepEqual(byType(resources, "docker:index/image:Image").map((i) => i.inputs.imageName), [
-      "inference-runtime/worker-agent:gpu",
+    const builds = byType(resources, "command:local:Command").filter((c) => c.name.endsWith("-build"));
+    assert.deepEqual(builds.map((b) => b.inputs.environment.IMAGE_TAG), ["inference-runtime/worker-agent:gpu"]);
+    assert.deepEqual(outputs.keptOnDestroy, [
+      "volume inference-runtime-gpu-hf-cache",
+      "volume inference-runtime-gpu-hf-cache-vllm",
+      "image vllm/vllm-openai:v0.18.0",
     ]);
     assert.equal(container("model-server").inputs.image, "sha256:runtime-server-image-remote");
   });
@@ -46,11 +50,13 @@ describe("gpu stack", () => {
   });
 
   it("gives model loading at least 10 minutes and probes with python3", () => {
-    const { healthcheck, waitTimeout, stopTimeout } = container("model-server").inputs;
+    const { healthcheck, stopTimeout } = container("model-server").inputs;
     assert.equal(healthcheck.startPeriod, "10m0s");
     assert.equal(healthcheck.tests[1], "python3");
     assert.match(healthcheck.tests[3], /urlopen\('http:\/\/127\.0\.0\.1:8000\/health'/);
-    assert.ok(waitTimeout >= 600, `waitTimeout ${waitTimeout}s is shorter than model loading`);
+    const gate = byType(resources, "command:local:Command").find((c) => c.name === "runtime-server-ready-wait")!;
+    const waitS = Number(gate.inputs.environment.WAIT_TIMEOUT_S);
+    assert.ok(waitS >= 600, `the health gate's ${waitS} s is shorter than model loading`);
     assert.ok(stopTimeout > 30, "stop timeout must exceed the server's own shutdown timeout");
   });
 

@@ -20,7 +20,7 @@ describe("secrets", () => {
     const config = stackConfig("dev", { hfToken: "hf_SECRET", apiKey: "sk-SECRET", workerAuthToken: "wt-SECRET" });
     const result = await runProgram("dev", config, ["hfToken", "apiKey", "workerAuthToken"]);
     outputs = result.outputs;
-    smokeEnv = result.resources.find((r) => r.type === "command:local:Command")!.inputs.environment;
+    smokeEnv = result.resources.find((r) => r.name === "runtime-smoke-test-command")!.inputs.environment;
     envs = Object.fromEntries(
       result.resources
         .filter((r) => r.type === "docker:index/container:Container")

@@ -1,0 +1,124 @@
+// Waits, for `pulumi up` (a @pulumi/command resource), until a container passes its own
+// healthcheck, and fails fast with a diagnosis otherwise: a container that exits or restarts
+// fails within a second or two, and every failure reports the container's last log lines, its
+// last probe outputs, its exit code, its restart count and how long it was waited for.
+//
+// The container's healthcheck command is run here with `docker exec` every half second, so the
+// first probe does not wait for the engine's interval (engines below API 1.44 know no start
+// interval); the engine's own probes keep their steady-state interval.
+//
+// Environment: WAIT_CONTAINER (required), WAIT_TIMEOUT_S (default 120), DOCKER_HOST.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const POLL_MS = 500;
+const LOG_LINES = 30;
+
+/** The parts of `docker inspect` this script reads. */
+export interface ContainerState {
+  State: {
+    Status: string;
+    Running: boolean;
+    Restarting: boolean;
+    ExitCode: number;
+    Error?: string;
+    Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] };
+  };
+  RestartCount: number;
+  Config: { Healthcheck?: { Test?: string[] } };
+}
+
+export type Verdict = { kind: "wait" } | { kind: "failed"; reason: string };
+
+/** What one look at the container says: keep waiting, or failed (and why). */
+export function judge(c: ContainerState): Verdict {
+  const s = c.State;
+  if (s.Restarting || c.RestartCount > 0) return { kind: "failed", reason: `it exited and is being restarted (exit code ${s.ExitCode})` };
+  if (!s.Running) return { kind: "failed", reason: `it is ${s.Status} (exit code ${s.ExitCode}${s.Error ? `: ${s.Error}` : ""})` };
+  if (s.Health?.Status === "unhealthy") return { kind: "failed", reason: "the engine marked it unhealthy" };
+  return { kind: "wait" };
+}
+
+/** The probe as `docker exec` arguments: CMD runs as is, CMD-SHELL through the image's shell. */
+export function probeCommand(test: string[] | undefined): string[] | undefined {
+  if (!test || test.length < 2) return undefined;
+  if (test[0] === "CMD") return test.slice(1);
+  if (test[0] === "CMD-SHELL") return ["/bin/sh", "-c", test[1]];
+  return undefined;
+}
+
+async function docker(args: string[], timeoutMs = 30_000): Promise<string> {
+  return (await run("docker", args, { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 })).stdout;
+}
+
+async function inspect(name: string): Promise<ContainerState> {
+  return (JSON.parse(await docker(["inspect", "--type", "container", name])) as ContainerState[])[0];
+}
+
+async function probeOnce(name: string, cmd: string[]): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout, stderr } = await run("docker", ["exec", name, ...cmd], { timeout: 30_000 });
+    return { ok: true, output: (stdout + stderr).trim() };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    return { ok: false, output: ((e.stdout ?? "") + (e.stderr ?? "")).trim() || e.message };
+  }
+}
+
+/** Everything a person needs to see why the container did not become healthy. */
+export async function diagnosis(name: string, reason: string, waitedMs: number, lastProbe?: string): Promise<string> {
+  const lines = [`container ${name} did not become healthy: ${reason}; waited ${(waitedMs / 1000).toFixed(1)} s`];
+  try {
+    const c = await inspect(name);
+    lines.push(`state: ${c.State.Status}, exit code ${c.State.ExitCode}, restart count ${c.RestartCount}`);
+    const probes = (c.State.Health?.Log ?? []).slice(-3);
+    if (probes.length > 0) {
+      lines.push("last health probes:");
+      for (const p of probes) lines.push(`  exit ${p.ExitCode}: ${p.Output.trim().split("\n").slice(-3).join(" | ") || "(no output)"}`);
+    }
+  } catch (err) {
+    lines.push(`(could not inspect it: ${(err as Error).message.split("\n")[0]})`);
+  }
+  if (lastProbe) lines.push(`last probe run by this check: ${lastProbe}`);
+  try {
+    const { stdout, stderr } = await run("docker", ["logs", "--tail", String(LOG_LINES), name], { timeout: 30_000, maxBuffer: 8 * 1024 * 1024 });
+    const log = (stdout + stderr).trimEnd();
+    lines.push(`last ${LOG_LINES} log lines:`, log === "" ? "  (none)" : log.replace(/^/gm, "  "));
+  } catch (err) {
+    lines.push(`(could not read its logs: ${(err as Error).message.split("\n")[0]})`);
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const name = process.env.WAIT_CONTAINER;
+  const timeoutS = Number(process.env.WAIT_TIMEOUT_S ?? "120");
+  if (!name) throw new Error("WAIT_CONTAINER: expected the name of the container to wait for");
+  if (!(timeoutS > 0)) throw new Error(`WAIT_TIMEOUT_S: expected a positive number of seconds, got "${process.env.WAIT_TIMEOUT_S}"`);
+  const started = Date.now();
+  let lastProbe: string | undefined;
+  for (;;) {
+    const c = await inspect(name);
+    const verdict = judge(c);
+    if (verdict.kind === "failed") throw new Error(await diagnosis(name, verdict.reason, Date.now() - started, lastProbe));
+    if (c.State.Health?.Status === "healthy") break;
+    const cmd = probeCommand(c.Config.Healthcheck?.Test);
+    if (!cmd) throw new Error(`container ${name} has no healthcheck to wait for`);
+    const probe = await probeOnce(name, cmd);
+    if (probe.ok) break;
+    lastProbe = probe.output;
+    if (Date.now() - started >= timeoutS * 1000) {
+      throw new Error(await diagnosis(name, `no passing probe within ${timeoutS} s`, Date.now() - started, lastProbe));
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  console.log(JSON.stringify({ container: name, healthyAfterS: Number(((Date.now() - started) / 1000).toFixed(1)) }));
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
