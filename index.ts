@@ -8,6 +8,7 @@ import { resolveDevice } from "./components/gpuHost";
 import { takenPorts } from "./components/hostPorts";
 import { InferenceRuntime } from "./components/inferenceRuntime";
 import { loadConfig } from "./components/loadConfig";
+import { warnIfServerReplaced } from "./components/replacementNotice";
 import { containerNames, keptOnDestroy, publishedPortKeys } from "./components/specs";
 
 export = async () => {
@@ -30,6 +31,7 @@ export = async () => {
   }
 
   const runtime = new InferenceRuntime("runtime", { config, secrets, engine: engineFeatures(engine) });
+  warnIfServerReplaced(runtime.serverSpecDigest, containerNames(config).modelServer, config.healthcheck.waitTimeoutSeconds);
   return {
     apiUrl: runtime.apiUrl,
     agentUrl: runtime.agentUrl,
@@ -44,5 +46,6 @@ export = async () => {
     cacheKeptOnDestroy: runtime.cache.keptOnDestroy,
     keptOnDestroy: keptOnDestroy(config),
     smokeTestResult: runtime.smokeTest?.result,
+    modelServerSpecDigest: runtime.serverSpecDigest,
   };
 };

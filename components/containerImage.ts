@@ -40,6 +40,8 @@ export class ContainerImage extends pulumi.ComponentResource {
   public readonly ref: pulumi.Output<string>;
   /** Human-readable name:tag of the image. */
   public readonly name: pulumi.Output<string>;
+  /** What the image is made from, known before any build or pull: a new value means a new image. */
+  public readonly source: string;
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:ContainerImage", name, {}, opts);
@@ -53,11 +55,14 @@ export class ContainerImage extends pulumi.ComponentResource {
       );
       this.ref = remote.imageId;
       this.name = remote.name;
+      this.source = `image ${args.image}`;
     } else {
       const { stack, images } = args.config;
       const context = path.join(ROOT, "services", args.service);
       requireBundle(context, this);
       const tag = `inference-runtime/${args.service}:${stack}`;
+      const digest = contextDigest(context, images.buildBase);
+      this.source = `build ${tag} ${digest}`;
       const build = new command.local.Command(
         `${name}-build`,
         {
@@ -72,7 +77,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             DOCKER_BUILDKIT: "0",
           },
           // A new bundle, Dockerfile or base image is a new image: rebuild, then remove the old one.
-          triggers: [contextDigest(context, images.buildBase)],
+          triggers: [digest],
         },
         { parent: this, replaceOnChanges: ["*"] },
       );

@@ -6,8 +6,9 @@ import { EngineFeatures } from "./dockerHost";
 import { RuntimeSecrets } from "./loadConfig";
 import { ModelCache } from "./modelCache";
 import { ModelServer } from "./modelServer";
+import { replacementDigest } from "./replacementNotice";
 import { SmokeTest } from "./smokeTest";
-import { endpoints, labels } from "./specs";
+import { endpoints, labels, serverReplacementSpec } from "./specs";
 import { WorkerAgent } from "./workerAgent";
 
 export interface InferenceRuntimeArgs {
@@ -38,6 +39,8 @@ export class InferenceRuntime extends pulumi.ComponentResource {
   public readonly network: docker.Network;
   /** The post-deploy smoke test, unless `smokeTest` is false. */
   public readonly smokeTest: SmokeTest | undefined;
+  /** Digest of what replaces the model server when it changes (see replacementNotice.ts). */
+  public readonly serverSpecDigest: string;
 
   constructor(name: string, args: InferenceRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-runtime:index:InferenceRuntime", name, {}, opts);
@@ -106,6 +109,8 @@ export class InferenceRuntime extends pulumi.ComponentResource {
         child,
       );
     }
+    const secretNames = Object.keys(args.secrets).filter((k) => k !== "workerAuthToken");
+    this.serverSpecDigest = replacementDigest(serverReplacementSpec(cfg, serverImage.source, secretNames));
     this.apiUrl = urls.apiUrl;
     this.agentUrl = urls.agentUrl;
     this.curlCommand = urls.curlCommand;

@@ -143,6 +143,27 @@ export function publishedPorts(cfg: RuntimeConfig) {
   return ports;
 }
 
+/**
+ * Everything whose change replaces the model server container (see the provider's notes): its
+ * digest, compared with the last update's, tells preview to warn of downtime. Secrets count by
+ * name only; a rotated secret value is not seen.
+ */
+export function serverReplacementSpec(cfg: RuntimeConfig, imageSource: string, secretNames: string[]) {
+  return {
+    imageSource,
+    command: serveArgs(cfg),
+    env: modelServerEnv(cfg),
+    secretNames: [...secretNames].sort(),
+    labels: labels(cfg, "model-server"),
+    cache: [cfg.cache.volumeName, cfg.cache.compileVolumeName],
+    networks: [cfg.network.name, cfg.network.external ?? null],
+    ports: publishedPorts(cfg),
+    devices: deviceRequests(cfg) ?? null,
+    host: hostSettings(cfg),
+    stopTimeout: cfg.server.stopTimeoutSeconds,
+  };
+}
+
 /** The host ports `up` checks before creating anything, each with the key that sets it. */
 export function publishedPortKeys(cfg: RuntimeConfig): { key: string; port: number; address: string }[] {
   const n = cfg.network;

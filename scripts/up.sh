@@ -9,4 +9,6 @@ bash scripts/bootstrap.sh
 # Stops here, before any stack is touched, naming each plugin that is missing and how to add it.
 bash scripts/toolchain/ensure.sh >/dev/null
 bash scripts/pulumi.sh stack select --create "$stack" >&2
-exec bash scripts/pulumi.sh up --stack "$stack" --yes --skip-preview "$@"
+# --refresh: a container removed or stopped outside Pulumi is noticed and restored (and the smoke
+# test reruns); with nothing changed, the update still reports no changes.
+exec bash scripts/pulumi.sh up --stack "$stack" --yes --skip-preview --refresh "$@"

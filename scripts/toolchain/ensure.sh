@@ -121,33 +121,6 @@ NODEJS_HOST_MOD=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v
 NODEJS_HOST_FALLBACK_SDK=v3.68.0
 NODEJS_HOST_FALLBACK_PKG=$PULUMI_SDK_MOD/nodejs/cmd/pulumi-language-nodejs
 
-# plugin_source NAME VERSION -> "MODULE MODULE_VERSION PACKAGE VERSION_VAR"
-# A plugin is only built from the source of its own release.
-plugin_source() {
-  case "$1 $2" in
-    "command 1.2.1")
-      # release v1.2.1 = commit 7f3eb6f3b77c (2026-03-03T23:59:22Z)
-      echo "github.com/pulumi/pulumi-command/provider v0.0.0-20260303235922-7f3eb6f3b77c" \
-        "github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command" \
-        "github.com/pulumi/pulumi-command/provider/pkg/version.Version"
-      ;;
-    *) return 1 ;;
-  esac
-}
-
-# Why a plugin has no buildable source here, for the error message.
-plugin_blocker() {
-  case "$1" in
-    docker)
-      echo "no version of the provider source module (github.com/pulumi/pulumi-docker/provider/v5, also /v4; the repository root with +incompatible versions) is served by the Go module proxy: every version asked for is refused (403 'This module version is not available'), as are the version lists; the Terraform provider it wraps (module github.com/terraform-providers/terraform-provider-docker, repository github.com/kreuzwerker/terraform-provider-docker) is not served either"
-      ;;
-    command)
-      echo "the provider source module github.com/pulumi/pulumi-command/provider has no tag for this release and its pseudo-version is refused by the Go module proxy (403 'This module version is not available'); only the repository root module (without the provider) is served"
-      ;;
-    *) echo "no known Go module source for this plugin version" ;;
-  esac
-}
-
 # ------------------------------------------------------------- helpers ----
 version_ge() { # version_ge HAVE WANT: true if HAVE >= WANT (semver, no "v")
   [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
@@ -355,24 +328,6 @@ build_cli_and_host() {
   log "pulumi $("$BIN/pulumi" version) with language host $host_desc"
 }
 
-build_plugin() { # build_plugin NAME VERSION
-  local name=$1 ver=$2 src mod modver pkg vvar gomod out
-  src=$(plugin_source "$name" "$ver") ||
-    { log "plugin $name $ver: $(plugin_blocker "$name")"; return 1; }
-  read -r mod modver pkg vvar <<<"$src"
-  if ! gomod=$(mod_download "$mod@$modver" GoMod 2>&1); then
-    log "plugin $name $ver: $mod@$modver: $gomod"
-    log "plugin $name $ver: $(plugin_blocker "$name")"
-    return 1
-  fi
-  out=$TC_DIR/plugins/pulumi-resource-$name
-  mkdir -p "$TC_DIR/plugins"
-  build_binary "pulumi-resource-$name" "$out" "$(go_directive "$gomod")" "$(remote_replaces "$gomod")" \
-    "$pkg" "-X $vvar=$ver" "" "$pkg@$modver" || return 1
-  step "plugin $name $ver: install into $PULUMI_HOME" \
-    "$CLI_DIR/pulumi" plugin install resource "$name" "$ver" --file "$out" >&2
-}
-
 if [ -z "$CLI_DIR" ]; then
   if [ "$FORCE" = 0 ] && [ -e "$BIN/.complete" ] && cli_dir_fits "$BIN"; then
     CLI_DIR=$BIN # built by a concurrent run while this one waited for the lock
@@ -382,25 +337,27 @@ if [ -z "$CLI_DIR" ]; then
   fi
 fi
 
+# Resource plugins are not built here: they come from a registry (`pulumi plugin install`) or
+# are installed by hand from a binary of exactly the pinned release.
 if [ "$SKIP_PLUGINS" = 0 ]; then
   missing=()
   for p in "${PLUGINS[@]}"; do
     read -r name ver <<<"$p"
-    if [ "$FORCE" = 0 ] && plugin_present "$name" "$ver"; then continue; fi
-    step "plugin $name $ver" build_plugin "$name" "$ver" || missing+=("$name $ver")
+    plugin_present "$name" "$ver" || missing+=("$name $ver")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     for p in "${missing[@]}"; do
       read -r name ver <<<"$p"
-      printf '[toolchain] ERROR: plugin pulumi-resource-%s %s is missing and cannot be built here: %s\n' \
-        "$name" "$ver" "$(plugin_blocker "$name")" >&2
+      printf '[toolchain] ERROR: resource plugin %s %s (pinned by @pulumi/%s in package.json) is not installed in %s\n' \
+        "$name" "$ver" "$name" "$PULUMI_HOME" >&2
     done
     cat >&2 <<EOF
 [toolchain] The pulumi CLI and the Node.js language host are ready in $CLI_DIR.
-[toolchain] To supply a missing plugin, install a binary of exactly that release:
-[toolchain]   PULUMI_HOME=$PULUMI_HOME $CLI_DIR/pulumi plugin install resource NAME VERSION --file ./pulumi-resource-NAME
-[toolchain] or put pulumi-resource-NAME on PATH; then run this script again.
-[toolchain] (--skip-plugins provides the CLI and the language host alone.)
+[toolchain] Install each missing plugin once, with registry access:
+[toolchain]   npm run pulumi -- plugin install resource NAME VERSION
+[toolchain] or, from a binary of exactly that release:
+[toolchain]   npm run pulumi -- plugin install resource NAME VERSION --file ./pulumi-resource-NAME
+[toolchain] then run the command again. (--skip-plugins provides the CLI and the language host alone.)
 EOF
     exit 3
   fi

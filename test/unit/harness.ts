@@ -81,6 +81,7 @@ export async function runProgram(
     PROJECT,
     stack,
     mode === "preview",
+    "organization",
   );
   recordRegistrations(parents, options);
   const program = require(path.join(ROOT, "index.ts"));

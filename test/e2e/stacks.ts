@@ -1,0 +1,151 @@
+// Real stacks for end-to-end tests: a throwaway copy of the project (sources symlinked, stack
+// files copied) with its own local backend, driven by the Automation API and the real CLI
+// against the real Docker engine. Every stack gets its own name and free host ports, so tests
+// never touch a developer's own dev stack, and `cleanup()` removes what a failed test left.
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { execFile, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { ROOT } from "../unit/harness";
+
+const run = promisify(execFile);
+const LINKED = ["index.ts", "components", "services", "scripts", "node_modules", "package.json", "tsconfig.json", "Pulumi.yaml"];
+
+export const docker = async (...args: string[]): Promise<string> =>
+  (await run("docker", args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Everything on the engine, by ID or name: what "exactly as before" compares. */
+export async function engineSnapshot(): Promise<Record<string, string[]>> {
+  const list = async (...args: string[]) => [...new Set((await docker(...args)).split("\n").filter(Boolean))].sort();
+  return {
+    containers: await list("ps", "-a", "-q", "--no-trunc"),
+    images: await list("images", "-a", "-q", "--no-trunc"),
+    volumes: await list("volume", "ls", "-q"),
+    networks: await list("network", "ls", "-q", "--no-trunc"),
+  };
+}
+
+/** Docker objects labelled with a stack, as `kind:name`. */
+export async function labelled(stack: string): Promise<string[]> {
+  const filter = `label=io.inference-runtime.stack=${stack}`;
+  const kinds: [string, string[]][] = [
+    ["container", ["ps", "-a", "--filter", filter, "--format", "{{.Names}}"]],
+    ["image", ["images", "-a", "--filter", filter, "--format", "{{.ID}}"]],
+    ["volume", ["volume", "ls", "--filter", filter, "--format", "{{.Name}}"]],
+    ["network", ["network", "ls", "--filter", filter, "--format", "{{.Name}}"]],
+  ];
+  const found: string[] = [];
+  for (const [kind, args] of kinds) for (const name of (await docker(...args)).split("\n").filter(Boolean)) found.push(`${kind}:${name}`);
+  return found.sort();
+}
+
+export class ScratchProject {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "inference-runtime-e2e-"));
+  readonly env: Record<string, string>;
+
+  constructor() {
+    for (const entry of LINKED) fs.symlinkSync(path.join(ROOT, entry), path.join(this.dir, entry));
+    for (const stack of ["dev", "gpu"]) {
+      fs.copyFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), path.join(this.dir, `Pulumi.${stack}.yaml`));
+    }
+    const state = path.join(this.dir, ".state");
+    fs.mkdirSync(state);
+    this.env = {
+      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_CONFIG_PASSPHRASE: "",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+  }
+
+  /**
+   * A new stack named `name` with the config of the committed stack file `base`, its host ports
+   * replaced by free ones (and any other `settings`, by config path).
+   */
+  async stack(name: string, base: "dev" | "gpu", settings: Record<string, string> = {}): Promise<Stack> {
+    fs.copyFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), path.join(this.dir, `Pulumi.${name}.yaml`));
+    const stack = await LocalWorkspace.createStack({ stackName: name, workDir: this.dir }, { envVars: this.env });
+    const ports = { "network.apiPort": String(await freePort()), "network.agentPort": String(await freePort()) };
+    for (const [key, value] of Object.entries({ ...ports, ...settings })) {
+      await stack.setConfig(`inference-runtime:${key}`, { value }, true);
+    }
+    return stack;
+  }
+
+  /** Runs the CLI to its end; never throws (the exit code and both streams are returned). */
+  async pulumi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run("pulumi", [...args, "--non-interactive"], {
+        cwd: this.dir,
+        env: { ...process.env, ...this.env },
+        timeout: 300_000,
+        maxBuffer: 32 * 1024 * 1024,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+    }
+  }
+
+  /** Starts the CLI in the project (for what the Automation API does not expose: signals). */
+  cli(args: string[]): ReturnType<typeof import("node:child_process").spawn> {
+    const { spawn } = require("node:child_process") as typeof import("node:child_process");
+    return spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: "pipe" });
+  }
+
+  /** Best-effort teardown of a stack, whatever state a failed test left it in. */
+  async cleanup(stack: string): Promise<void> {
+    const opts = { cwd: this.dir, env: { ...process.env, ...this.env }, timeout: 300_000 };
+    await run("pulumi", ["cancel", "--yes", "--stack", stack, "--non-interactive"], opts).catch(() => undefined);
+    await run("pulumi", ["destroy", "--yes", "--stack", stack, "--non-interactive"], opts).catch(() => undefined);
+    for (const obj of await labelled(stack).catch(() => [])) {
+      const [kind, name] = obj.split(":");
+      const rm: Record<string, string[]> = { container: ["rm", "-f"], image: ["image", "rm", "-f"], volume: ["volume", "rm", "-f"], network: ["network", "rm"] };
+      await docker(...rm[kind], name).catch(() => undefined);
+    }
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Why real previews and lifecycle tests cannot run here, or undefined when they can: they need
+ * the docker and command resource plugins at the versions package.json pins, and a Docker engine.
+ */
+export function lifecycleBlocker(): string | undefined {
+  const pins = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies;
+  let installed: { name: string; kind: string; version: string }[] = [];
+  try {
+    installed = JSON.parse(execFileSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", timeout: 60_000 }));
+  } catch (err) {
+    return `\`pulumi plugin ls\` failed: ${(err as Error).message.split("\n")[0]}`;
+  }
+  const missing = ["docker", "command"].filter(
+    (name) => !installed.some((p) => p.kind === "resource" && p.name === name && p.version === pins[`@pulumi/${name}`]),
+  );
+  if (missing.length > 0) {
+    const list = missing.map((n) => `${n} ${pins[`@pulumi/${n}`]}`).join(", ");
+    return `resource plugin(s) ${list} not installed: \`npm run pulumi -- plugin install resource <name> <version>\` (see README, Toolchain)`;
+  }
+  try {
+    execFileSync("docker", ["info"], { stdio: "ignore", timeout: 30_000 });
+  } catch {
+    return "no Docker engine answers `docker info`";
+  }
+  return undefined;
+}
