@@ -38,11 +38,10 @@ describe("dev stack", () => {
       "inference-runtime:index:ModelServer",
       "inference-runtime:index:SmokeTest",
       "inference-runtime:index:WorkerAgent",
+      // Reads the last update's outputs, to warn when this one replaces the model server.
       "pulumi:pulumi:StackReference",
     ]);
     assert.deepEqual(parents, {
-      // Reads the last update's outputs, to warn when this one replaces the model server.
-      "organization/inference-runtime/dev": "(stack)",
       runtime: "(stack)",
       "runtime-network": "runtime",
       "runtime-cache": "runtime",
