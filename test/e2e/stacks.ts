@@ -9,8 +9,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { ROOT } from "../unit/harness";
 
+const ROOT = path.join(__dirname, "..", "..");
 const run = promisify(execFile);
 const LINKED = ["index.ts", "components", "services", "scripts", "node_modules", "package.json", "tsconfig.json", "Pulumi.yaml"];
 

@@ -27,9 +27,14 @@ export interface DeclaredOptions {
   customTimeouts: { create?: string };
 }
 
-// The program asks the docker CLI about the engine before it declares anything: unit tests
-// answer with test/unit/fake-docker/docker instead of needing an engine.
-process.env.PATH = `${path.join(__dirname, "fake-docker")}${path.delimiter}${process.env.PATH}`;
+/**
+ * The program asks the docker CLI about the engine before it declares anything: unit tests
+ * answer with test/unit/fake-docker/docker instead of needing an engine. Called by runProgram.
+ */
+export function useFakeDocker(): void {
+  const fake = path.join(__dirname, "fake-docker");
+  if (!process.env.PATH?.startsWith(fake)) process.env.PATH = `${fake}${path.delimiter}${process.env.PATH}`;
+}
 
 /** Project defaults from Pulumi.yaml overlaid with Pulumi.<stack>.yaml, as the CLI would merge them. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -55,6 +60,7 @@ export async function runProgram(
   const resources: Declared[] = [];
   const parents: ParentMap = {};
   const options: Record<string, DeclaredOptions> = {};
+  useFakeDocker();
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);

@@ -7,7 +7,9 @@ import { apiAtLeast, engineFeatures, engineTarget } from "../../components/docke
 import { takenPorts } from "../../components/hostPorts";
 import { agentHealthcheck, healthcheck } from "../../components/specs";
 import { ContainerState, judge, probeCommand } from "../../scripts/wait-healthy";
-import "./harness"; // puts the fake docker CLI on PATH
+import { useFakeDocker } from "./harness";
+
+useFakeDocker();
 
 const cfg = resolveConfig(parseStackConfig({}, "inference-runtime"), { project: "inference-runtime", stack: "t" }, "cpu");
 
