@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016,SC2317 # single-quoted node/awk programs; helpers called indirectly
 # Makes the Pulumi toolchain needed by this project available without
-# get.pulumi.com: the `pulumi` CLI, the Node.js language host next to it, and
-# the resource plugins pinned in package.json.
+# get.pulumi.com: the `pulumi` CLI and the Node.js language host next to it;
+# and checks that the resource plugins pinned in package.json are installed.
 #
 # An existing installation is used when it fits (a cached build, or `pulumi`
-# on PATH); otherwise the binaries are built from Go modules into a cache
-# outside the checkout. Prints the directory holding the binaries on stdout;
+# on PATH); otherwise the CLI and host are built from Go modules into a cache
+# outside the checkout. Plugins are never built here. Prints the directory holding the binaries on stdout;
 # everything else goes to stderr. See scripts/toolchain/README.md.
 set -euo pipefail
 
@@ -17,7 +17,7 @@ usage() {
 usage: scripts/toolchain/ensure.sh [--skip-plugins] [--env] [--force]
 
   --skip-plugins  provide only the CLI and the Node.js language host; do not
-                  require (nor build) the resource plugins
+                  require the resource plugins
   --env           print shell `export` lines (PATH, PULUMI_HOME, ...) instead
                   of the bare bin directory
   --force         rebuild the cached binaries even if they are present
