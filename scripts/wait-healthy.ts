@@ -26,15 +26,21 @@ export interface ContainerState {
     Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] };
   };
   RestartCount: number;
+  Created?: string;
   Config: { Healthcheck?: { Test?: string[] } };
 }
 
 export type Verdict = { kind: "wait" } | { kind: "failed"; reason: string };
 
-/** What one look at the container says: keep waiting, or failed (and why). */
-export function judge(c: ContainerState): Verdict {
+/**
+ * What one look at the container says: keep waiting, or failed (and why). `lastExit` is the exit
+ * code of its last exit, which a restarted container's state no longer shows.
+ */
+export function judge(c: ContainerState, lastExit?: number): Verdict {
   const s = c.State;
-  if (s.Restarting || c.RestartCount > 0) return { kind: "failed", reason: `it exited and is being restarted (exit code ${s.ExitCode})` };
+  if (s.Restarting || c.RestartCount > 0) {
+    return { kind: "failed", reason: `it exited (exit code ${lastExit ?? s.ExitCode}) and is being restarted` };
+  }
   if (!s.Running) return { kind: "failed", reason: `it is ${s.Status} (exit code ${s.ExitCode}${s.Error ? `: ${s.Error}` : ""})` };
   if (s.Health?.Status === "unhealthy") return { kind: "failed", reason: "the engine marked it unhealthy" };
   return { kind: "wait" };
@@ -66,12 +72,27 @@ async function probeOnce(name: string, cmd: string[]): Promise<{ ok: boolean; ou
   }
 }
 
+/** Exit codes of every exit of the container since it was created, oldest first (engine events). */
+async function exitCodes(name: string, created: string | undefined): Promise<number[]> {
+  if (!created) return [];
+  try {
+    const since = String(Math.floor(Date.parse(created) / 1000));
+    const until = String(Math.ceil(Date.now() / 1000));
+    const out = await docker(["events", "--since", since, "--until", until, "--filter", `container=${name}`, "--filter", "event=die", "--format", '{{index .Actor.Attributes "exitCode"}}']);
+    return out.split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** Everything a person needs to see why the container did not become healthy. */
 export async function diagnosis(name: string, reason: string, waitedMs: number, lastProbe?: string): Promise<string> {
   const lines = [`container ${name} did not become healthy: ${reason}; waited ${(waitedMs / 1000).toFixed(1)} s`];
   try {
     const c = await inspect(name);
-    lines.push(`state: ${c.State.Status}, exit code ${c.State.ExitCode}, restart count ${c.RestartCount}`);
+    const exits = await exitCodes(name, c.Created);
+    const history = exits.length > 0 ? `, exit codes so far ${exits.join(", ")}` : "";
+    lines.push(`state: ${c.State.Status}, exit code ${c.State.ExitCode}, restart count ${c.RestartCount}${history}`);
     const probes = (c.State.Health?.Log ?? []).slice(-3);
     if (probes.length > 0) {
       lines.push("last health probes:");
@@ -100,7 +121,8 @@ async function main(): Promise<void> {
   let lastProbe: string | undefined;
   for (;;) {
     const c = await inspect(name);
-    const verdict = judge(c);
+    const restarted = c.State.Restarting || c.RestartCount > 0;
+    const verdict = judge(c, restarted ? (await exitCodes(name, c.Created)).pop() : undefined);
     if (verdict.kind === "failed") throw new Error(await diagnosis(name, verdict.reason, Date.now() - started, lastProbe));
     if (c.State.Health?.Status === "healthy") break;
     const cmd = probeCommand(c.Config.Healthcheck?.Test);
