@@ -103,7 +103,8 @@ export class InferenceRuntime extends pulumi.ComponentResource {
           agentUrl: urls.agentUrl,
           model: cfg.model.servedName,
           secrets: args.secrets,
-          triggers: [this.modelServer.containerId],
+          // Rerun whenever a container is replaced or recreated (also after repairing drift).
+          triggers: [this.modelServer.containerId, ...(this.workerAgent ? [this.workerAgent.container.id] : [])],
           dependsOn: [this.workerAgent?.ready ?? this.modelServer.ready],
         },
         child,

@@ -6,7 +6,7 @@ import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "./loadConfig";
 import { withSecretEnv } from "./secretEnv";
 import {
-  containerNames, deviceRequests, healthcheck, hostSettings, labels, modelServerEnv, publishedPorts, serveArgs,
+  containerNames, deviceRequests, healthcheck, hostSettings, modelServerEnv, modelServerLabels, publishedPorts, serveArgs,
 } from "./specs";
 
 export interface ModelServerArgs {
@@ -55,7 +55,7 @@ export class ModelServer extends pulumi.ComponentResource {
           ["HUGGING_FACE_HUB_TOKEN", args.secrets.hfToken],
           ["VLLM_API_KEY", args.secrets.apiKey],
         ]),
-        labels: labels(cfg, "model-server"),
+        labels: modelServerLabels(cfg),
         volumes: args.mounts,
         networksAdvanced: args.networks.map((n) => ({ name: n })),
         ports: publishedPorts(cfg),

@@ -14,7 +14,7 @@ export interface SmokeTestArgs {
   model: string;
   /** The API key, when the server requires one (kept secret in state). */
   secrets: RuntimeSecrets;
-  /** Reruns the test whenever one of these changes: the model server's container ID. */
+  /** Reruns the test whenever one of these changes: the containers' IDs. */
   triggers: pulumi.Input<string>[];
   /** Resources that must be up first (the agent container). */
   dependsOn: pulumi.Input<pulumi.Resource>[];

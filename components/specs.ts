@@ -24,6 +24,12 @@ export function labels(cfg: RuntimeConfig, role: Role): DockerLabel[] {
   ];
 }
 
+/** The model server's labels: the stack and role, and whether an agent sidecar belongs to it. */
+export function modelServerLabels(cfg: RuntimeConfig): DockerLabel[] {
+  // Lets `npm run up` tell from the engine alone whether all the stack's containers are there.
+  return [...labels(cfg, "model-server"), { label: "io.inference-runtime.sidecar", value: cfg.agent.enabled ? "worker-agent" : "none" }];
+}
+
 export function containerNames(cfg: RuntimeConfig) {
   const prefix = `${cfg.project}-${cfg.stack}`;
   return { modelServer: `${prefix}-model-server`, workerAgent: `${prefix}-worker-agent` };
@@ -154,7 +160,7 @@ export function serverReplacementSpec(cfg: RuntimeConfig, imageSource: string, s
     command: serveArgs(cfg),
     env: modelServerEnv(cfg),
     secretNames: [...secretNames].sort(),
-    labels: labels(cfg, "model-server"),
+    labels: modelServerLabels(cfg),
     cache: [cfg.cache.volumeName, cfg.cache.compileVolumeName],
     networks: [cfg.network.name, cfg.network.external ?? null],
     ports: publishedPorts(cfg),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Destroys a stack (default dev): every container, network and volume it created, except a model
-# cache the stack keeps (cache.keepOnDestroy). Usage: scripts/down.sh [stack]
+# Destroys a stack (default dev): its containers, network, volumes and built images, except what
+# the stack keeps (the `keptOnDestroy` output). Usage: scripts/down.sh [stack]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec bash scripts/pulumi.sh destroy --stack "${1:-dev}" --yes
+source scripts/lib/pulumi-env.sh
+pulumi_env
+exec pulumi destroy --stack "${1:-dev}" --yes --non-interactive

@@ -163,7 +163,7 @@ describe("dev stack", () => {
   it("smoke-tests the deployed API and agent, again whenever the server is replaced", () => {
     const smoke = byType(resources, "command:local:Command").find((c) => c.name === "runtime-smoke-test-command")!;
     assert.equal(smoke.inputs.create, "node --import tsx scripts/smoke-test.ts");
-    assert.deepEqual(smoke.inputs.triggers, [container("model-server").id]);
+    assert.deepEqual(smoke.inputs.triggers, [container("model-server").id, container("worker-agent").id]);
     assert.deepEqual(smoke.inputs.environment, {
       SMOKE_API_URL: "http://127.0.0.1:8000",
       SMOKE_AGENT_URL: "http://127.0.0.1:8080",

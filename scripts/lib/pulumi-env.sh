@@ -1,0 +1,26 @@
+# shellcheck shell=bash
+# Sourced by the scripts that run Pulumi: puts the project's pinned CLI on PATH (built offline
+# when absent, see scripts/toolchain/) and selects a local file backend, so no Pulumi Cloud
+# account is needed. Call `pulumi_env [--skip-plugins]` from the repository root.
+#
+# Environment (each optional):
+#   PULUMI_BACKEND_URL        state backend (default file://$HOME/.inference-runtime/state)
+#   PULUMI_CONFIG_PASSPHRASE  passphrase of the stacks' secrets (default: empty, which the
+#                             committed stack files are salted for; fit only for throwaway local
+#                             stacks: see the README to set your own)
+pulumi_env() {
+  [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund >&2
+  # Assigned first so that a failure stops the caller (a failing eval "$(...)" would not). Without
+  # --skip-plugins this stops with exit status 3, naming each missing plugin and how to add it.
+  local toolchain_env
+  toolchain_env="$(bash scripts/toolchain/ensure.sh --env "$@")"
+  eval "$toolchain_env"
+  if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+    mkdir -p "${HOME}/.inference-runtime/state"
+    export PULUMI_BACKEND_URL="file://${HOME}/.inference-runtime/state"
+  fi
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    export PULUMI_CONFIG_PASSPHRASE=""
+  fi
+  export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+}
