@@ -8,7 +8,7 @@ import { ModelCache } from "./modelCache";
 import { ModelServer } from "./modelServer";
 import { replacementDigest } from "./replacementNotice";
 import { SmokeTest } from "./smokeTest";
-import { endpoints, labels, serverReplacementSpec } from "./specs";
+import { endpoints, serverReplacementSpec } from "./specs";
 import { WorkerAgent } from "./workerAgent";
 
 export interface InferenceRuntimeArgs {
@@ -21,8 +21,8 @@ export interface InferenceRuntimeArgs {
 }
 
 /**
- * One inference instance on a Docker host: a network, the model cache, the model server (vLLM or
- * mock-vllm) and the worker-agent sidecar sharing its network namespace.
+ * One inference instance on a Docker host: the model cache, the model server (vLLM or mock-vllm)
+ * on a network of its own, and the worker-agent sidecar sharing its network namespace.
  */
 export class InferenceRuntime extends pulumi.ComponentResource {
   /** OpenAI-compatible API base URL (without /v1). */
@@ -36,7 +36,6 @@ export class InferenceRuntime extends pulumi.ComponentResource {
   public readonly modelServer: ModelServer;
   public readonly workerAgent: WorkerAgent | undefined;
   public readonly cache: ModelCache;
-  public readonly network: docker.Network;
   /** The post-deploy smoke test, unless `smokeTest` is false. */
   public readonly smokeTest: SmokeTest | undefined;
   /** Digest of what replaces the model server when it changes (see replacementNotice.ts). */
@@ -47,16 +46,10 @@ export class InferenceRuntime extends pulumi.ComponentResource {
     const cfg = args.config;
     const child = { parent: this };
 
-    this.network = new docker.Network(
-      `${name}-network`,
-      { name: cfg.network.name, labels: labels(cfg, "network") },
-      child,
-    );
-    const networks: pulumi.Input<string>[] = [this.network.name];
+    const externalNetworks: pulumi.Input<string>[] = [];
     if (cfg.network.external) {
       // Looked up rather than declared: the control plane owns that network, destroy must not touch it.
-      const external = docker.getNetworkOutput({ name: cfg.network.external }, child);
-      networks.push(external.name);
+      externalNetworks.push(docker.getNetworkOutput({ name: cfg.network.external }, child).name);
     }
 
     this.cache = new ModelCache(`${name}-cache`, { config: cfg }, child);
@@ -70,7 +63,7 @@ export class InferenceRuntime extends pulumi.ComponentResource {
     );
     this.modelServer = new ModelServer(
       `${name}-server`,
-      { config: cfg, image: serverImage.ref, mounts: this.cache.mounts, networks, secrets: args.secrets, engine: args.engine },
+      { config: cfg, image: serverImage.ref, mounts: this.cache.mounts, externalNetworks, secrets: args.secrets, engine: args.engine },
       child,
     );
 

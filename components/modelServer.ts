@@ -6,7 +6,7 @@ import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "./loadConfig";
 import { withSecretEnv } from "./secretEnv";
 import {
-  containerNames, deviceRequests, healthcheck, hostSettings, modelServerEnv, modelServerLabels, publishedPorts, serveArgs,
+  containerNames, deviceRequests, healthcheck, hostSettings, labels, modelServerEnv, modelServerLabels, publishedPorts, serveArgs,
 } from "./specs";
 
 export interface ModelServerArgs {
@@ -16,8 +16,8 @@ export interface ModelServerArgs {
   image: pulumi.Input<string>;
   /** Cache volumes and their mount points (Hugging Face cache, compile cache). */
   mounts: pulumi.Input<pulumi.Input<{ volumeName: string; containerPath: string }>[]>;
-  /** Networks to attach: the stack's own, plus an external control-plane network when configured. */
-  networks: pulumi.Input<string>[];
+  /** Networks to join besides the stack's own (e.g. the control plane's); never created here. */
+  externalNetworks: pulumi.Input<string>[];
   /** Secrets passed as environment variables (HF token, API key); kept secret in state. */
   secrets: RuntimeSecrets;
   /** What the engine supports (start interval) and how commands reach it. */
@@ -30,6 +30,8 @@ export interface ModelServerArgs {
  */
 export class ModelServer extends pulumi.ComponentResource {
   public readonly container: docker.Container;
+  /** The stack's own network (the agent shares the server's namespace, so it is on it too). */
+  public readonly network: docker.Network;
   /** Container name (stable across replacements, derived from project and stack). */
   public readonly containerName: pulumi.Output<string>;
   /** Container ID; changes whenever the server is replaced. */
@@ -43,6 +45,13 @@ export class ModelServer extends pulumi.ComponentResource {
     super("inference-runtime:index:ModelServer", name, {}, opts);
     const cfg = args.config;
     const waitSeconds = cfg.healthcheck.waitTimeoutSeconds;
+    // A child of this component rather than of the runtime: the engine schedules deletes by depth,
+    // and at the depth of the cache volumes both are removed at once instead of one after the other.
+    this.network = new docker.Network(
+      `${name}-network`,
+      { name: cfg.network.name, labels: labels(cfg, "network") },
+      { parent: this },
+    );
     this.container = new docker.Container(
       `${name}-container`,
       {
@@ -57,7 +66,7 @@ export class ModelServer extends pulumi.ComponentResource {
         ]),
         labels: modelServerLabels(cfg),
         volumes: args.mounts,
-        networksAdvanced: args.networks.map((n) => ({ name: n })),
+        networksAdvanced: [this.network.name, ...args.externalNetworks].map((n) => ({ name: n })),
         ports: publishedPorts(cfg),
         deviceRequests: deviceRequests(cfg),
         ...hostSettings(cfg),

@@ -43,7 +43,7 @@ describe("dev stack", () => {
     ]);
     assert.deepEqual(parents, {
       runtime: "(stack)",
-      "runtime-network": "runtime",
+      "runtime-server-network": "runtime-server",
       "runtime-cache": "runtime",
       "runtime-cache-hf": "runtime-cache",
       "runtime-cache-compile": "runtime-cache",
