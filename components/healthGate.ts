@@ -1,10 +1,8 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { engineEnvironment } from "./dockerHost";
-
-const ROOT = path.join(__dirname, "..");
+import { deployScript, ROOT_DIR } from "./deployScript";
 
 export interface HealthGateArgs {
   /** The container to wait for; the wait reruns whenever it is replaced (its ID changes). */
@@ -30,8 +28,8 @@ export class HealthGate extends pulumi.ComponentResource {
     const wait = new command.local.Command(
       `${name}-wait`,
       {
-        create: "node --import tsx scripts/wait-healthy.ts",
-        dir: ROOT,
+        create: deployScript("wait-healthy", this),
+        dir: ROOT_DIR,
         environment: {
           ...engineEnvironment(args.dockerHost),
           WAIT_CONTAINER: args.container.name,

@@ -1,9 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
+import { deployScript, ROOT_DIR } from "./deployScript";
 import { RuntimeSecrets } from "./loadConfig";
-
-const ROOT = path.join(__dirname, "..");
 
 export interface SmokeTestArgs {
   /** Base URL of the OpenAI-compatible API, reachable from where Pulumi runs. */
@@ -36,8 +34,8 @@ export class SmokeTest extends pulumi.ComponentResource {
     const run = new command.local.Command(
       `${name}-command`,
       {
-        create: "node --import tsx scripts/smoke-test.ts",
-        dir: ROOT,
+        create: deployScript("smoke-test", this),
+        dir: ROOT_DIR,
         environment,
         triggers: args.triggers,
       },

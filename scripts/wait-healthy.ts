@@ -59,7 +59,12 @@ async function docker(args: string[], timeoutMs = 30_000): Promise<string> {
 }
 
 async function inspect(name: string): Promise<ContainerState> {
-  return (JSON.parse(await docker(["inspect", "--type", "container", name])) as ContainerState[])[0];
+  try {
+    return (JSON.parse(await docker(["inspect", "--type", "container", name])) as ContainerState[])[0];
+  } catch (err) {
+    const stderr = ((err as { stderr?: string }).stderr ?? "").trim();
+    throw new Error(`cannot inspect container ${name}: ${stderr || (err as Error).message}`);
+  }
 }
 
 async function probeOnce(name: string, cmd: string[]): Promise<{ ok: boolean; output: string }> {

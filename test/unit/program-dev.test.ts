@@ -112,7 +112,7 @@ describe("dev stack", () => {
     assert.equal(server.inputs.healthcheck.startInterval, undefined);
     assert.equal(server.inputs.wait, false);
     const gate = byType(resources, "command:local:Command").find((c) => c.name === "runtime-server-ready-wait")!;
-    assert.equal(gate.inputs.create, "node --import tsx scripts/wait-healthy.ts");
+    assert.equal(gate.inputs.create, "node dist/scripts/wait-healthy.js");
     assert.deepEqual(gate.inputs.environment, { WAIT_CONTAINER: "inference-runtime-dev-model-server", WAIT_TIMEOUT_S: "120" });
     assert.deepEqual(gate.inputs.triggers, [server.id]);
     assert.equal(options["runtime-server-ready-wait"].customTimeouts.create, "7m");
@@ -162,7 +162,7 @@ describe("dev stack", () => {
 
   it("smoke-tests the deployed API and agent, again whenever the server is replaced", () => {
     const smoke = byType(resources, "command:local:Command").find((c) => c.name === "runtime-smoke-test-command")!;
-    assert.equal(smoke.inputs.create, "node --import tsx scripts/smoke-test.ts");
+    assert.equal(smoke.inputs.create, "node dist/scripts/smoke-test.js");
     assert.deepEqual(smoke.inputs.triggers, [container("model-server").id, container("worker-agent").id]);
     assert.deepEqual(smoke.inputs.environment, {
       SMOKE_API_URL: "http://127.0.0.1:8000",
