@@ -48,7 +48,7 @@ describe("the dev stack's lifecycle on the real engine", { skip }, () => {
     assert.equal(JSON.parse(up.outputs.smokeTestResult.value).ok, true);
     assert.equal(up.outputs.cacheKeptOnDestroy.value, false);
     assert.deepEqual(up.outputs.keptOnDestroy.value, []);
-    assert.match(up.outputs.modelServerIps.value[`inference-runtime-${names.a}`], /^\d+\.\d+\.\d+\.\d+$/);
+    assert.match(up.outputs.modelServerIps.value[`inference-runtime-${names.a}-net`], /^\d+\.\d+\.\d+\.\d+$/);
     await assertServes(a, "hello from the lifecycle test");
   });
 
