@@ -11,16 +11,6 @@ source scripts/lib/pulumi-env.sh
 pulumi_env
 pulumi stack select --create "$stack" --non-interactive >&2
 
-# A plain `up` does not notice a container removed or stopped outside Pulumi; `--refresh` does,
-# and the up then restores it (and reruns the smoke test), at about 2 s more per run. So refresh
-# only when the engine does not show this stack's network and running containers, each labelled
-# with the stack and role (the model server also says whether it has an agent sidecar).
-on_engine() { docker ps -a --filter "label=io.inference-runtime.stack=$stack" --filter "label=io.inference-runtime.role=$1" --format "$2" 2>/dev/null || true; }
-server="$(on_engine model-server '{{.State}} {{.Label "io.inference-runtime.sidecar"}}')"
-agent="$(on_engine worker-agent '{{.State}}')"
-network="$(docker network ls -q --filter "label=io.inference-runtime.stack=$stack" 2>/dev/null || true)"
-refresh=(--refresh)
-if [ -n "$network" ] && { [ "$server/$agent" = "running worker-agent/running" ] || [ "$server/$agent" = "running none/" ]; }; then
-  refresh=()
-fi
+# Refreshes only when a container or the network of the stack is missing or stopped.
+mapfile -t refresh < <(bash scripts/lib/refresh-flag.sh "$stack")
 exec pulumi up --stack "$stack" --yes --skip-preview --non-interactive "${refresh[@]}" "$@"

@@ -2,6 +2,7 @@
 // second preview with no changes, drift repaired by the next up, an interrupted up that
 // converges, two stacks side by side, and destroy back to exactly the engine it started from.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { Stack } from "@pulumi/pulumi/automation";
@@ -22,6 +23,10 @@ async function assertServes(stack: Stack, prompt: string): Promise<void> {
   const ready = await fetch(`${outputs.agentUrl.value}/readyz`);
   assert.equal(ready.status, 200, await ready.text());
 }
+
+/** What `npm run up` would add to `pulumi up` for this stack: `--refresh` or nothing. */
+const refreshFlag = (stack: string) =>
+  execFileSync("bash", ["scripts/lib/refresh-flag.sh", stack], { cwd: `${__dirname}/../..`, encoding: "utf8" }).trim();
 
 const changes = (summary: Record<string, number> | undefined) =>
   Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0);
@@ -57,8 +62,19 @@ describe("the dev stack's lifecycle on the real engine", { skip }, () => {
     assert.deepEqual(changes(preview.changeSummary), []);
   });
 
+  it("lets `npm run up` skip the refresh while everything runs, and not once a container is gone", async () => {
+    assert.equal(refreshFlag(names.a), "");
+    await docker("rm", "-f", `inference-runtime-${names.a}-worker-agent`);
+    assert.equal(refreshFlag(names.a), "--refresh");
+    const up = await a.up({ refresh: true });
+    assert.match(up.stdout, /runtime-agent-container created/);
+    assert.match(up.stdout, /runtime-smoke-test-command (created|replaced)/);
+    assert.equal(refreshFlag(names.a), "");
+  });
+
   it("restores a removed model server on the next up and reruns the smoke test", async () => {
     await docker("rm", "-f", `inference-runtime-${names.a}-model-server`);
+    assert.equal(refreshFlag(names.a), "--refresh");
     const up = await a.up({ refresh: true });
     assert.ok((up.summary.resourceChanges?.create ?? 0) + (up.summary.resourceChanges?.replace ?? 0) > 0, JSON.stringify(up.summary.resourceChanges));
     assert.match(up.stdout, /smoke-test-command/);
@@ -67,6 +83,7 @@ describe("the dev stack's lifecycle on the real engine", { skip }, () => {
 
   it("restores a stopped model server on the next up", async () => {
     await docker("stop", "-t", "1", `inference-runtime-${names.a}-model-server`);
+    assert.equal(refreshFlag(names.a), "--refresh");
     const up = await a.up({ refresh: true });
     assert.ok((up.summary.resourceChanges?.replace ?? 0) > 0, JSON.stringify(up.summary.resourceChanges));
     await assertServes(a, "back after a stop");
