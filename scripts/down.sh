@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pulumi-env.sh
 pulumi_env
-exec pulumi destroy --stack "${1:-dev}" --yes --non-interactive
+exec pulumi destroy --stack "${1:-dev}" --yes --skip-preview --non-interactive
