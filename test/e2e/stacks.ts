@@ -26,14 +26,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Everything on the engine, by ID or name: what "exactly as before" compares. */
+/** Everything on the engine, by ID and name: what "exactly as before" compares. */
 export async function engineSnapshot(): Promise<Record<string, string[]>> {
   const list = async (...args: string[]) => [...new Set((await docker(...args)).split("\n").filter(Boolean))].sort();
   return {
-    containers: await list("ps", "-a", "-q", "--no-trunc"),
-    images: await list("images", "-a", "-q", "--no-trunc"),
+    containers: await list("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"),
+    images: await list("images", "-a", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"),
     volumes: await list("volume", "ls", "-q"),
-    networks: await list("network", "ls", "-q", "--no-trunc"),
+    networks: await list("network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"),
   };
 }
 
