@@ -2,14 +2,14 @@
 // decide the device, declare the runtime, export where to reach it. Every refusal is a RunError:
 // Pulumi prints its message alone, and nothing has been created.
 import * as pulumi from "@pulumi/pulumi";
-import { resolveConfig } from "./components/defaults";
-import { engineFeatures, engineProblem, engineTarget, inspectEngine, inspectRuntimes } from "./components/dockerHost";
-import { resolveDevice } from "./components/gpuHost";
-import { takenPorts } from "./components/hostPorts";
+import { resolveConfig } from "./config/defaults";
+import { engineFeatures, engineProblem, engineTarget, inspectEngine, inspectRuntimes } from "./host/engine";
+import { resolveDevice } from "./host/device";
+import { takenPorts } from "./host/ports";
 import { InferenceRuntime } from "./components/inferenceRuntime";
-import { loadConfig } from "./components/loadConfig";
-import { warnIfServerReplaced } from "./components/replacementNotice";
-import { containerNames, keptOnDestroy, publishedPortKeys } from "./components/specs";
+import { loadConfig } from "./config/load";
+import { warnIfServerReplaced } from "./program/replacementNotice";
+import { containerNames, keptOnDestroy, publishedPortKeys } from "./spec/containers";
 
 export = async () => {
   const { namespace, config: stackConfig, secrets } = loadConfig();

@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RuntimeConfig } from "./defaults";
-import { engineEnvironment } from "./dockerHost";
+import { RuntimeConfig } from "../config/defaults";
+import { engineEnvironment } from "../host/engine";
 
 const ROOT = path.join(__dirname, "..");
 

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { engineEnvironment } from "./dockerHost";
-import { deployScript, ROOT_DIR } from "./deployScript";
+import { engineEnvironment } from "../host/engine";
+import { deployScript, ROOT_DIR } from "../program/deployScripts";
 
 export interface HealthGateArgs {
   /** The container to wait for; the wait reruns whenever it is replaced (its ID changes). */

@@ -1,14 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerImage, ContainerImageArgs } from "./containerImage";
-import { RuntimeConfig } from "./defaults";
-import { EngineFeatures } from "./dockerHost";
-import { RuntimeSecrets } from "./loadConfig";
+import { RuntimeConfig } from "../config/defaults";
+import { EngineFeatures } from "../host/engine";
+import { RuntimeSecrets } from "../config/load";
 import { ModelCache } from "./modelCache";
 import { ModelServer } from "./modelServer";
-import { replacementDigest } from "./replacementNotice";
+import { replacementDigest } from "../program/replacementNotice";
 import { SmokeTest } from "./smokeTest";
-import { endpoints, serverReplacementSpec } from "./specs";
+import { endpoints, serverReplacementSpec } from "../spec/containers";
 import { WorkerAgent } from "./workerAgent";
 
 export interface InferenceRuntimeArgs {
@@ -16,7 +16,7 @@ export interface InferenceRuntimeArgs {
   config: RuntimeConfig;
   /** HF token, worker token and API key, each a secret Output when set. */
   secrets: RuntimeSecrets;
-  /** What the Docker engine supports and how commands reach it (see dockerHost.ts). */
+  /** What the Docker engine supports and how commands reach it (see host/engine.ts). */
   engine: EngineFeatures;
 }
 
@@ -38,7 +38,7 @@ export class InferenceRuntime extends pulumi.ComponentResource {
   public readonly cache: ModelCache;
   /** The post-deploy smoke test, unless `smokeTest` is false. */
   public readonly smokeTest: SmokeTest | undefined;
-  /** Digest of what replaces the model server when it changes (see replacementNotice.ts). */
+  /** Digest of what replaces the model server when it changes (see program/replacementNotice.ts). */
   public readonly serverSpecDigest: string;
 
   constructor(name: string, args: InferenceRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {

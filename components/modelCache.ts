@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { RuntimeConfig } from "./defaults";
-import { HF_HOME, labels, VLLM_CACHE_ROOT } from "./specs";
+import { RuntimeConfig } from "../config/defaults";
+import { HF_HOME, labels, VLLM_CACHE_ROOT } from "../spec/containers";
 
 export interface ModelCacheArgs {
   /** The resolved stack configuration; `cache` decides names and whether destroy keeps the data. */

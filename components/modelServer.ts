@@ -1,13 +1,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { RuntimeConfig } from "./defaults";
-import { EngineFeatures } from "./dockerHost";
+import { RuntimeConfig } from "../config/defaults";
+import { EngineFeatures } from "../host/engine";
 import { HealthGate } from "./healthGate";
-import { RuntimeSecrets } from "./loadConfig";
-import { withSecretEnv } from "./secretEnv";
+import { RuntimeSecrets } from "../config/load";
+import { withSecretEnv } from "../program/secretEnv";
 import {
   containerNames, deviceRequests, healthcheck, hostSettings, labels, modelServerEnv, modelServerLabels, publishedPorts, serveArgs,
-} from "./specs";
+} from "../spec/containers";
 
 export interface ModelServerArgs {
   /** The resolved stack configuration. */

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { deployScript, ROOT_DIR } from "./deployScript";
-import { RuntimeSecrets } from "./loadConfig";
+import { deployScript, ROOT_DIR } from "../program/deployScripts";
+import { RuntimeSecrets } from "../config/load";
 
 export interface SmokeTestArgs {
   /** Base URL of the OpenAI-compatible API, reachable from where Pulumi runs. */

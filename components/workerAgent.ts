@@ -1,11 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { RuntimeConfig } from "./defaults";
-import { EngineFeatures } from "./dockerHost";
+import { RuntimeConfig } from "../config/defaults";
+import { EngineFeatures } from "../host/engine";
 import { HealthGate } from "./healthGate";
-import { RuntimeSecrets } from "./loadConfig";
-import { withSecretEnv } from "./secretEnv";
-import { AGENT_STATE_DIR, agentHealthcheck, containerNames, labels, workerAgentEnv } from "./specs";
+import { RuntimeSecrets } from "../config/load";
+import { withSecretEnv } from "../program/secretEnv";
+import { AGENT_STATE_DIR, agentHealthcheck, containerNames, labels, workerAgentEnv } from "../spec/containers";
 
 export interface WorkerAgentArgs {
   /** The resolved stack configuration (`agent` settings, served model name). */

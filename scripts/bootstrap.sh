@@ -19,6 +19,6 @@ step "bundling services"
 bash scripts/build-services.sh >&2
 if [ "${1:-}" != "--no-engine" ]; then
   step "ensuring a Docker engine and the base image"
-  bash scripts/ensure-docker.sh >&2
-  bash scripts/ensure-base-image.sh >&2
+  bash tools/offline/docker-engine.sh >&2
+  bash tools/offline/base-image.sh >&2
 fi

@@ -9,7 +9,7 @@
 # A service whose src/main.ts does not exist is skipped with a warning.
 #
 # With --images it then makes sure a Docker engine and the local base image
-# exist (scripts/ensure-docker.sh, scripts/ensure-base-image.sh) and builds
+# exist (tools/offline/docker-engine.sh, tools/offline/base-image.sh) and builds
 #   inference-runtime/<svc>:local
 # (for running the images by hand and for the image tests; the Pulumi program
 # builds and removes its own inference-runtime/<svc>:<stack> images)
@@ -37,7 +37,6 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SCRIPTS="$REPO_ROOT/scripts"
 export BASE_IMAGE="${BASE_IMAGE:-inference-runtime/node-base:20}"
 IMAGE_PREFIX="${IMAGE_PREFIX:-inference-runtime}"
 IMAGE_TAG="${IMAGE_TAG:-local}"
@@ -98,8 +97,8 @@ if [ "${#bundled[@]}" -eq 0 ]; then
   say "warning: no service was bundled; no image to build"
   exit 0
 fi
-bash "$SCRIPTS/ensure-docker.sh"
-bash "$SCRIPTS/ensure-base-image.sh"
+bash "$REPO_ROOT/tools/offline/docker-engine.sh"
+bash "$REPO_ROOT/tools/offline/base-image.sh"
 
 if [ -z "${DOCKER_BUILDKIT:-}" ]; then
   if docker buildx version >/dev/null 2>&1; then

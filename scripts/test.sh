@@ -13,7 +13,7 @@ if [ "$unit_only" = 0 ]; then
   # The real-CLI tests need the pinned Pulumi CLI and language host (built once, then cached).
   # The resource plugins are not required here: tests that need them say so when missing.
   # Assigned first so that a failure stops the script (a failing eval "$(...)" would not).
-  toolchain_env="$(bash scripts/toolchain/ensure.sh --skip-plugins --env)"
+  toolchain_env="$(bash tools/offline/toolchain.sh --skip-plugins --env)"
   eval "$toolchain_env"
   mapfile -t fast < <(find test services/*/test -name '*.test.ts' -not -path 'test/e2e/*' 2>/dev/null | sort)
   mapfile -t e2e < <(find test/e2e -name '*.test.ts' 2>/dev/null | sort)

@@ -1,4 +1,4 @@
-// The Compose side: Docker Compose v2 (the command scripts/ensure-compose.sh provides) running the
+// The Compose side: Docker Compose v2 (the command tools/offline/compose.sh provides) running the
 // compose file of composeFile.ts. Its images are the program's own Dockerfiles and bundles (the
 // snapshot's), built once before the rounds as inference-runtime/<svc>:bench-compose and removed
 // at the end. A round times up = `up -d --wait` plus what the program's smoke test does (one chat
@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import OpenAI from "openai";
-import { RuntimeConfig } from "../../components/defaults";
+import { RuntimeConfig } from "../../config/defaults";
 import { COMPOSE_STACK, fmt, progress, PROJECT, Round, secondsSince, SERVICES, sleep } from "./common";
 import { composeFile, devConfig } from "./composeFile";
 import { describe, labelled, sweep } from "./leftovers";
@@ -16,7 +16,7 @@ import { checkAbort, lines, mustSucceed, run, RunOptions, RunResult, sh, trySh }
 
 const COMPOSE_PROJECT = `${PROJECT}-${COMPOSE_STACK}`;
 const COMPOSE_TAG = "bench-compose";
-/** Where scripts/ensure-compose.sh's background build logs, ending with `rc=N`. */
+/** Where tools/offline/compose.sh's background build logs, ending with `rc=N`. */
 const COMPOSE_LOG = "/tmp/compose.log";
 
 export class ComposeSide {
@@ -129,7 +129,7 @@ export class ComposeSide {
 }
 
 /**
- * The Compose v2 command from scripts/ensure-compose.sh. When a build of it is under way in the
+ * The Compose v2 command from tools/offline/compose.sh. When a build of it is under way in the
  * background (its log /tmp/compose.log does not end with `rc=N` yet), waits for it rather than
  * starting a second build.
  */
@@ -140,7 +140,7 @@ async function composeCommand(): Promise<string[]> {
     const last = (fs.readFileSync(COMPOSE_LOG, "utf8").trimEnd().split("\n").pop() ?? "").trim();
     const m = /^rc=(\d+)$/.exec(last);
     if (m) {
-      if (m[1] !== "0") progress(`warning: the background Compose build ended with ${last} (see ${COMPOSE_LOG}); trying ensure-compose.sh`);
+      if (m[1] !== "0") progress(`warning: the background Compose build ended with ${last} (see ${COMPOSE_LOG}); trying tools/offline/compose.sh`);
       break;
     }
     checkAbort();
@@ -151,7 +151,7 @@ async function composeCommand(): Promise<string[]> {
     }
     await sleep(5000);
   }
-  const words = lines(sh("bash", ["scripts/ensure-compose.sh"]));
-  if (words.length === 0) throw new Error("scripts/ensure-compose.sh printed no command");
+  const words = lines(sh("bash", ["tools/offline/compose.sh"]));
+  if (words.length === 0) throw new Error("tools/offline/compose.sh printed no command");
   return words;
 }

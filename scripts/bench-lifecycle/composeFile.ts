@@ -1,5 +1,5 @@
 // The Compose side's compose file, written from the same pure spec builders the program uses
-// (components/specs.ts, components/defaults.ts) so both sides run the same containers: the model
+// (spec/containers.ts, config/defaults.ts) so both sides run the same containers: the model
 // server with the `vllm serve` arguments, environment, healthcheck, host ports on 127.0.0.1, the
 // two cache volumes and the stack network; the worker-agent in the server's network namespace
 // (`network_mode: service:`), started once the server is healthy, with its own healthcheck and
@@ -7,11 +7,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import yaml from "js-yaml";
-import { parseStackConfig, resolveConfig, RuntimeConfig } from "../../components/defaults";
+import { parseStackConfig, resolveConfig, RuntimeConfig } from "../../config/defaults";
 import {
   AGENT_STATE_DIR, agentHealthcheck, containerNames, healthcheck, HF_HOME, hostSettings, labels, modelServerEnv, publishedPorts,
   Role, serveArgs, VLLM_CACHE_ROOT, workerAgentEnv,
-} from "../../components/specs";
+} from "../../spec/containers";
 import { PROJECT } from "./common";
 
 /** The dev stack's config as the program would read it, with the given stack name and ports. */
@@ -74,5 +74,5 @@ export function composeFile(cfg: RuntimeConfig, images: { server: string; agent:
     volumes["agent-state"] = { name: `${names.workerAgent}-state`, labels: labelMap("worker-agent") };
   }
   const spec = { services, networks: { runtime: { name: cfg.network.name, labels: labelMap("network") } }, volumes };
-  return `# Written by scripts/bench-lifecycle/composeFile.ts from components/specs.ts\n${yaml.dump(spec, { lineWidth: 200 })}`;
+  return `# Written by scripts/bench-lifecycle/composeFile.ts from spec/containers.ts\n${yaml.dump(spec, { lineWidth: 200 })}`;
 }

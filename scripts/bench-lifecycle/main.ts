@@ -21,7 +21,7 @@
 // `pulumi destroy --yes --skip-preview --stack bench`.
 //
 // Compose (compose.ts, composeFile.ts): a compose file written from the same pure spec builders
-// the program uses (components/specs.ts), with the program's own images built once before the
+// the program uses (spec/containers.ts), with the program's own images built once before the
 // rounds. up = `up -d --wait` plus what the program's smoke test does (one chat completion, then
 // the agent's /readyz); no-op = `up -d --wait` alone; down = `down -v`.
 //

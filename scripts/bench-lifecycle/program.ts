@@ -19,10 +19,10 @@ const DEBUG = { PULUMI_DEBUG_COMMANDS: "true" };
 
 type StepOptions = Partial<RunOptions> & { eventLog?: string };
 
-/** The environment `scripts/toolchain/ensure.sh --env` sets up (PATH with the pinned CLI, PULUMI_HOME), checked for the plugins. */
+/** The environment `tools/offline/toolchain.sh --env` sets up (PATH with the pinned CLI, PULUMI_HOME), checked for the plugins. */
 function toolchainEnvironment(dir: string): NodeJS.ProcessEnv {
   // Assigned first so that a failing ensure.sh stops here (a failing eval "$(...)" would not).
-  const envOut = execFileSync("bash", ["-c", 'e="$(bash scripts/toolchain/ensure.sh --env)" && eval "$e" && env -0'], {
+  const envOut = execFileSync("bash", ["-c", 'e="$(bash tools/offline/toolchain.sh --env)" && eval "$e" && env -0'], {
     cwd: dir,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -33,7 +33,7 @@ function toolchainEnvironment(dir: string): NodeJS.ProcessEnv {
     const eq = entry.indexOf("=");
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  if (!env.PATH || !env.PULUMI_HOME) throw new Error("scripts/toolchain/ensure.sh --env gave no PATH or PULUMI_HOME");
+  if (!env.PATH || !env.PULUMI_HOME) throw new Error("tools/offline/toolchain.sh --env gave no PATH or PULUMI_HOME");
   const plugins = JSON.parse(sh("pulumi", ["plugin", "ls", "--json"], { env })) as { name: string; kind: string; version: string }[];
   const missing = Object.entries(PLUGINS).filter(([n, v]) => !plugins.some((p) => p.kind === "resource" && p.name === n && p.version === v));
   if (missing.length > 0) {
@@ -59,7 +59,7 @@ export class ProgramSide {
   async setUp(apiPort: number, agentPort: number): Promise<{ version: string; toolchainCheck: number; stackSelect: number }> {
     const toolchainEnv = toolchainEnvironment(this.dir);
     const version = sh("pulumi", ["version"], { env: toolchainEnv });
-    const ensure = mustSucceed("scripts/toolchain/ensure.sh", await run("bash", ["scripts/toolchain/ensure.sh"], { cwd: this.dir, log: this.log("ensure") }));
+    const ensure = mustSucceed("tools/offline/toolchain.sh", await run("bash", ["tools/offline/toolchain.sh"], { cwd: this.dir, log: this.log("ensure") }));
     fs.copyFileSync(path.join(this.dir, "Pulumi.dev.yaml"), path.join(this.dir, `Pulumi.${PROGRAM_STACK}.yaml`));
     const state = path.join(this.dir, ".state");
     fs.mkdirSync(state);

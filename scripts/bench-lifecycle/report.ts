@@ -79,7 +79,7 @@ export function report(r: Results, jsonFile?: string): void {
   const o = r.overhead;
   if (o.bootstrapWarm !== undefined) {
     const parts = [`warm scripts/bootstrap.sh ${fmt(o.bootstrapWarm)} s`];
-    if (o.toolchainCheck !== undefined) parts.push(`scripts/toolchain/ensure.sh ${fmt(o.toolchainCheck)} s`);
+    if (o.toolchainCheck !== undefined) parts.push(`tools/offline/toolchain.sh ${fmt(o.toolchainCheck)} s`);
     if (o.stackSelect !== undefined) parts.push(`pulumi stack select --create ${fmt(o.stackSelect)} s`);
     out.push(
       r.direct

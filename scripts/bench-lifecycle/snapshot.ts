@@ -5,10 +5,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PROGRAM_FILES } from "../lib/programFiles";
 import { ROOT } from "./common";
 
 /** What the snapshot copies (node_modules is linked): enough to bootstrap, build and deploy. */
-const COPIED = ["index.ts", "components", "services", "scripts", "package.json", "package-lock.json", "tsconfig.json", "Pulumi.yaml", "Pulumi.dev.yaml"];
+const COPIED = [...PROGRAM_FILES, "package-lock.json", "Pulumi.dev.yaml"];
 
 export class Snapshot {
   readonly dir: string;

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by the scripts that run Pulumi: puts the project's pinned CLI on PATH (built offline
-# when absent, see scripts/toolchain/) and selects a local file backend, so no Pulumi Cloud
+# when absent, see tools/offline/) and selects a local file backend, so no Pulumi Cloud
 # account is needed. Call `pulumi_env [--skip-plugins]` from the repository root.
 #
 # Environment (each optional):
@@ -13,7 +13,7 @@ pulumi_env() {
   # Assigned first so that a failure stops the caller (a failing eval "$(...)" would not). Without
   # --skip-plugins this stops with exit status 3, naming each missing plugin and how to add it.
   local toolchain_env
-  toolchain_env="$(bash scripts/toolchain/ensure.sh --env "$@")"
+  toolchain_env="$(bash tools/offline/toolchain.sh --env "$@")"
   eval "$toolchain_env"
   if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
     mkdir -p "${HOME}/.inference-runtime/state"

@@ -9,10 +9,11 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { PROGRAM_FILES } from "../../scripts/lib/programFiles";
 
 const ROOT = path.join(__dirname, "..", "..");
 const run = promisify(execFile);
-const LINKED = ["index.ts", "components", "services", "scripts", "node_modules", "package.json", "tsconfig.json", "Pulumi.yaml"];
+const LINKED = [...PROGRAM_FILES, "node_modules"];
 
 export const docker = async (...args: string[]): Promise<string> =>
   (await run("docker", args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 })).stdout.trim();

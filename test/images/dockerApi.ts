@@ -2,7 +2,7 @@
 // healthchecks exactly as the Pulumi provider does (the docker CLI can only express shell-form
 // healthchecks, and our images have no shell).
 import * as http from "node:http";
-import { parseDurationMs } from "../../components/duration";
+import { parseDurationMs } from "../../config/duration";
 
 const SOCKET = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice(7) : "/var/run/docker.sock";
 

@@ -6,8 +6,8 @@ import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import OpenAI from "openai";
-import { parseStackConfig, resolveConfig } from "../../components/defaults";
-import { agentHealthcheck, healthcheck, modelServerEnv, serveArgs, workerAgentEnv } from "../../components/specs";
+import { parseStackConfig, resolveConfig } from "../../config/defaults";
+import { agentHealthcheck, healthcheck, modelServerEnv, serveArgs, workerAgentEnv } from "../../spec/containers";
 import { ROOT, stackConfig } from "../unit/harness";
 import { engineHealthcheck, inspect, removeContainer, runContainer } from "./dockerApi";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ConfigError, parseStackConfig, resolveConfig } from "../../components/defaults";
+import { ConfigError, parseStackConfig, resolveConfig } from "../../config/defaults";
 import { stackConfig } from "./harness";
 
 const NS = "inference-runtime";

@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
-import { parseStackConfig, resolveConfig } from "../../components/defaults";
-import { apiAtLeast, engineFeatures, engineTarget } from "../../components/dockerHost";
-import { takenPorts } from "../../components/hostPorts";
-import { agentHealthcheck, healthcheck } from "../../components/specs";
+import { parseStackConfig, resolveConfig } from "../../config/defaults";
+import { apiAtLeast, engineFeatures, engineTarget } from "../../host/engine";
+import { takenPorts } from "../../host/ports";
+import { agentHealthcheck, healthcheck } from "../../spec/containers";
 import { ContainerState, judge, probeCommand } from "../../scripts/wait-healthy";
 import { useFakeDocker } from "./harness";
 

@@ -4,7 +4,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgram, stackConfig } from "./harness";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { withSecretEnv } from "../../components/secretEnv";
+import { withSecretEnv } from "../../program/secretEnv";
 
 /** What the engine receives for a secret input: an envelope, not a plain list. */
 function openSecretEnvelope(input: any): string[] {

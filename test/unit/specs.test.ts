@@ -1,10 +1,10 @@
 // Pure pieces: duration formatting, device decisions, and spec details not covered by the stacks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseStackConfig, resolveConfig } from "../../components/defaults";
-import { formatGoDuration, parseDurationMs } from "../../components/duration";
-import { resolveDevice } from "../../components/gpuHost";
-import { deviceRequests, endpoints, hostSettings, publishedPorts, serveArgs } from "../../components/specs";
+import { parseStackConfig, resolveConfig } from "../../config/defaults";
+import { formatGoDuration, parseDurationMs } from "../../config/duration";
+import { resolveDevice } from "../../host/device";
+import { deviceRequests, endpoints, hostSettings, publishedPorts, serveArgs } from "../../spec/containers";
 
 const cfgOf = (raw: unknown, device: "cpu" | "gpu" = "cpu") =>
   resolveConfig(parseStackConfig(raw, "inference-runtime"), { project: "inference-runtime", stack: "t" }, device);

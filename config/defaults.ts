@@ -2,7 +2,7 @@
 // Defaults depend on runtime and device: a mock answers in seconds, vLLM on a GPU needs minutes
 // to load a model and far longer on a CPU.
 import { z } from "zod";
-import { stackConfigSchema, StackConfig } from "./config";
+import { stackConfigSchema, StackConfig } from "./schema";
 
 export const DEFAULT_MODEL_ID = "Qwen/Qwen2.5-0.5B-Instruct";
 export const DEFAULT_IMAGES = {

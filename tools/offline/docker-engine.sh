@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ensure-docker.sh — make sure a reachable Docker engine exists.
+# docker-engine.sh — make sure a reachable Docker engine exists.
 #
 # What: if `docker info` already answers (local socket, or whatever DOCKER_HOST
 # points at), this exits 0 at once and changes nothing. Otherwise, on a Debian
@@ -31,7 +31,7 @@ LOG_FILE="${DOCKERD_LOG:-/var/log/inference-runtime-dockerd.log}"
 WAIT_SECONDS="${DOCKER_WAIT_SECONDS:-60}"
 LOCK_FILE="/run/inference-runtime-ensure-docker.lock"
 
-say() { echo "ensure-docker: $*" >&2; }
+say() { echo "docker-engine: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 # $1: seconds to allow `docker info` (a stopped or wedged daemon accepts the
@@ -59,7 +59,7 @@ fi
 mkdir -p "$(dirname "$LOCK_FILE")"
 exec 9>"$LOCK_FILE"
 if command -v flock >/dev/null 2>&1; then
-  flock -w $((WAIT_SECONDS + 600)) 9 || die "timed out waiting for another ensure-docker.sh run to finish"
+  flock -w $((WAIT_SECONDS + 600)) 9 || die "timed out waiting for another docker-engine.sh run to finish"
 fi
 
 # Another caller may have brought the engine up while we waited for the lock.

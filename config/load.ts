@@ -2,7 +2,7 @@
 // returns the typed config plus the secrets as secret Outputs. Throws before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "./defaults";
-import { StackConfig } from "./config";
+import { StackConfig } from "./schema";
 
 export const SECRET_KEYS = ["hfToken", "workerAuthToken", "apiKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

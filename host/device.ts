@@ -1,6 +1,6 @@
 // Which device a stack runs on, decided from what the Docker host reports. No Pulumi import:
 // the caller passes the report and whether this is a preview.
-import { RuntimesReport } from "./dockerHost";
+import { RuntimesReport } from "./engine";
 
 export const NVIDIA_HELP =
   "install the NVIDIA driver and the NVIDIA Container Toolkit on the Docker host, then run " +

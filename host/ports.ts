@@ -2,7 +2,7 @@
 // taken port is reported by its config key instead of by Docker's raw `bind: address already in
 // use` after a half-created container. No Pulumi import.
 import * as net from "node:net";
-import { dockerCli, EngineTarget, isLocalEngine } from "./dockerHost";
+import { dockerCli, EngineTarget, isLocalEngine } from "./engine";
 
 export interface PublishedPort {
   /** The config key that sets this port, for messages (`network.apiPort`). */

@@ -1,7 +1,7 @@
 // Pure spec builders: RuntimeConfig in, Docker arguments out. Everything the components declare
 // is decided here, so it can be unit-tested without Pulumi and read in one place.
-import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT, RuntimeConfig } from "./defaults";
-import { EngineFeatures } from "./dockerHost";
+import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT, RuntimeConfig } from "../config/defaults";
+import { EngineFeatures } from "../host/engine";
 
 export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image";
 

@@ -7,14 +7,14 @@
 # An existing installation is used when it fits (a cached build, or `pulumi`
 # on PATH); otherwise the CLI and host are built from Go modules into a cache
 # outside the checkout. Plugins are never built here. Prints the directory holding the binaries on stdout;
-# everything else goes to stderr. See scripts/toolchain/README.md.
+# everything else goes to stderr. See tools/offline/README.md.
 set -euo pipefail
 
 RECIPE=1 # bump when the way binaries are built changes
 
 usage() {
   cat >&2 <<'EOF'
-usage: scripts/toolchain/ensure.sh [--skip-plugins] [--env] [--force]
+usage: tools/offline/toolchain.sh [--skip-plugins] [--env] [--force]
 
   --skip-plugins  provide only the CLI and the Node.js language host; do not
                   require the resource plugins
@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
     --env) PRINT_ENV=1 ;;
     --force) FORCE=1 ;;
     -h | --help) usage; exit 0 ;;
-    *) echo "ensure.sh: unknown argument: $1" >&2; usage; exit 2 ;;
+    *) echo "toolchain.sh: unknown argument: $1" >&2; usage; exit 2 ;;
   esac
   shift
 done

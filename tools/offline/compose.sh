@@ -7,7 +7,7 @@ set -euo pipefail
 
 VERSION=v2.29.7
 CACHE=${INFERENCE_RUNTIME_CACHE:-/var/cache/inference-runtime}/compose/$VERSION
-say() { echo "ensure-compose: $*" >&2; }
+say() { echo "compose: $*" >&2; }
 
 if docker compose version >/dev/null 2>&1; then printf '%s\n' docker compose; exit 0; fi
 if command -v docker-compose >/dev/null 2>&1 && docker-compose version 2>/dev/null | grep -q 'v2\.'; then

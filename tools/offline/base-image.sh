@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ensure-base-image.sh — make the local Node.js base image the service images build FROM.
+# base-image.sh — make the local Node.js base image the service images build FROM.
 #
 # What: builds `inference-runtime/node-base:20` (or $BASE_IMAGE) with
 # `docker import` from a root filesystem assembled on this machine:
@@ -25,7 +25,7 @@
 #   BASE_IMAGE   tag to build (default inference-runtime/node-base:20)
 #   NODE_BIN     node binary to package (default: `node` on PATH)
 #   FORCE=1      rebuild even if an up-to-date image exists
-# Needs a running engine: run scripts/ensure-docker.sh first (build-services.sh
+# Needs a running engine: run tools/offline/docker-engine.sh first (build-services.sh
 # --images does).
 set -euo pipefail
 
@@ -36,10 +36,10 @@ LABEL_ROLE="io.inference-runtime.role=image"
 LABEL_NODE="io.inference-runtime.node-version"
 LABEL_RECIPE="io.inference-runtime.base-recipe"
 
-say() { echo "ensure-base-image: $*" >&2; }
+say() { echo "base-image: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-command -v docker >/dev/null 2>&1 || die "docker client not found; run scripts/ensure-docker.sh first"
+command -v docker >/dev/null 2>&1 || die "docker client not found; run tools/offline/docker-engine.sh first"
 NODE_BIN="${NODE_BIN:-$(command -v node || true)}"
 [ -n "$NODE_BIN" ] || die "node not found on PATH (set NODE_BIN)"
 NODE_BIN="$(readlink -f "$NODE_BIN")"
@@ -58,7 +58,7 @@ if [ "${FORCE:-0}" != "1" ] && up_to_date; then
   exit 0
 fi
 
-docker info >/dev/null 2>&1 || die "no Docker engine answers; run scripts/ensure-docker.sh first"
+docker info >/dev/null 2>&1 || die "no Docker engine answers; run tools/offline/docker-engine.sh first"
 
 # Serialise concurrent builders of the same tag.
 lock="/tmp/inference-runtime-base-image.$(echo "$BASE_IMAGE" | tr -c 'A-Za-z0-9._-' '_').lock"
