@@ -3,6 +3,7 @@
 // Pulumi prints its message alone, and nothing has been created.
 import * as pulumi from "@pulumi/pulumi";
 import { resolveConfig } from "./config/defaults";
+import { DEFAULT_DEVICE, DEFAULT_RUNTIME } from "./config/schema";
 import { engineFeatures, engineProblem, engineTarget, inspectEngine, inspectRuntimes } from "./host/engine";
 import { resolveDevice } from "./host/device";
 import { takenPorts } from "./host/ports";
@@ -20,7 +21,8 @@ export = async () => {
   const problem = engineProblem(engine);
   if (problem) throw new pulumi.RunError(problem);
 
-  const decision = resolveDevice(stackConfig.device ?? "auto", stackConfig.runtime ?? "mock", () => inspectRuntimes(target), isPreview);
+  const requested = { device: stackConfig.device ?? DEFAULT_DEVICE, runtime: stackConfig.runtime ?? DEFAULT_RUNTIME };
+  const decision = resolveDevice(requested.device, requested.runtime, () => inspectRuntimes(target), isPreview);
   decision.notes.forEach((note) => pulumi.log.warn(note));
   if (decision.refusal) throw new pulumi.RunError(decision.refusal);
 

@@ -2,7 +2,7 @@
 // Defaults depend on runtime and device: a mock answers in seconds, vLLM on a GPU needs minutes
 // to load a model and far longer on a CPU.
 import { z } from "zod";
-import { stackConfigSchema, StackConfig } from "./schema";
+import { DEFAULT_RUNTIME, stackConfigSchema, StackConfig } from "./schema";
 
 export const DEFAULT_MODEL_ID = "Qwen/Qwen2.5-0.5B-Instruct";
 export const DEFAULT_IMAGES = {
@@ -19,70 +19,37 @@ export interface StackIdentity {
   stack: string;
 }
 
-export interface HealthTimings {
-  interval: string;
-  timeout: string;
-  startPeriod: string;
-  startInterval: string;
-  retries: number;
-  /** How long `pulumi up` waits for the container to report healthy. */
-  waitTimeoutSeconds: number;
-}
+type Section<K extends keyof StackConfig> = NonNullable<StackConfig[K]>;
+/**
+ * A config section with every field set, but for the `Unset` ones, which stay optional because
+ * "not set" means "not passed" (no `--revision`, no memory limit). Derived from the schema, so a
+ * field added there is a type error here until it gets a default.
+ */
+type Resolved<T, Unset extends keyof T = never> = { [K in Exclude<keyof T, Unset>]-?: Exclude<T[K], undefined> } & {
+  [K in Unset]?: Exclude<T[K], undefined>;
+};
 
+/** Healthcheck timings (durations in Go form, e.g. "1m30s") and how long `up` waits, in seconds. */
+export type HealthTimings = Resolved<Section<"healthcheck">>;
+
+/** The stack config with every default applied, as the spec builders read it. */
 export interface RuntimeConfig extends StackIdentity {
-  runtime: "mock" | "vllm";
-  /** "auto" is resolved before this point: see resolveDevice in the program. */
+  runtime: Section<"runtime">;
+  /** "auto" is resolved before this point: see host/device.ts. */
   device: "cpu" | "gpu";
-  model: {
-    id: string;
-    servedName: string;
-    revision?: string;
-    maxModelLen: number;
-    dtype: string;
-    quantization?: string;
-    gpuMemoryUtilization: number;
-    maxNumSeqs: number;
-    tensorParallelSize: number;
-    trustRemoteCode: boolean;
-    extraArgs: string[];
-  };
-  images: { vllmGpu: string; vllmCpu: string; mockVllm?: string; workerAgent?: string; buildBase: string };
-  gpu: { count: number | "all"; deviceIds?: string[] };
-  cache: { volumeName: string; compileVolumeName: string; keepOnDestroy: boolean };
-  network: { name: string; external?: string; publish: boolean; bindAddress: string; apiPort: number; agentPort: number };
+  model: Resolved<Section<"model">, "revision" | "quantization">;
+  images: Resolved<Section<"images">, "mockVllm" | "workerAgent">;
+  gpu: Resolved<Section<"gpu">, "deviceIds">;
+  /** The compile cache volume is named after the Hugging Face cache volume. */
+  cache: Resolved<Section<"cache">> & { compileVolumeName: string };
+  /** The stack's own network is always `<project>-<stack>-net`. */
+  network: Resolved<Section<"network">, "external"> & { name: string };
   healthcheck: HealthTimings;
-  server: {
-    memoryLimitMb?: number;
-    shmSizeMb?: number;
-    restart: string;
-    shutdownTimeoutSeconds: number;
-    /** Longer than the server's own shutdown timeout, so in-flight requests finish. */
-    stopTimeoutSeconds: number;
-    cpuKvCacheSpaceGb: number;
-    hfHubOffline: boolean;
-  };
-  agent: {
-    enabled: boolean;
-    controlPlaneUrl?: string;
-    instanceId?: string;
-    advertiseIp?: string;
-    heartbeatIntervalSeconds: number;
-    simulateGpuCount: number;
-    simulateGpuVramMb: number;
-  };
-  /** Send a real chat completion (and check the agent) after each deploy of the model server. */
+  /** The container stop timeout is longer than the server's own shutdown timeout. */
+  server: Resolved<Section<"server">, "memoryLimitMb" | "shmSizeMb"> & { stopTimeoutSeconds: number };
+  agent: Resolved<Section<"agent">, "controlPlaneUrl" | "instanceId" | "advertiseIp">;
   smokeTest: boolean;
-  mock: {
-    mode: string;
-    ttftMs: number;
-    ttftJitterMs: number;
-    itlMs: number;
-    itlJitterMs: number;
-    startupMs: number;
-    failureRate: number;
-    seed: number;
-    compatGpuCacheMetric: boolean;
-  };
+  mock: Resolved<Section<"mock">>;
 }
 
 const HEALTH_DEFAULTS: Record<"mock" | "vllm-gpu" | "vllm-cpu", HealthTimings> = {
@@ -122,7 +89,7 @@ export function parseStackConfig(raw: unknown, namespace: string): StackConfig {
 
 /** Applies the runtime- and device-dependent defaults. `device` must already be cpu or gpu. */
 export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" | "gpu"): RuntimeConfig {
-  const runtime = c.runtime ?? "mock";
+  const runtime = c.runtime ?? DEFAULT_RUNTIME;
   const m = c.model ?? {};
   const modelId = m.id ?? DEFAULT_MODEL_ID;
   const prefix = `${id.project}-${id.stack}`;

@@ -12,6 +12,9 @@ export const QUANTIZATIONS = [
 ] as const;
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const MOCK_MODES = ["echo", "generate"] as const;
+/** The only defaults written here rather than in defaults.ts: the cross-field rules need them. */
+export const DEFAULT_RUNTIME: (typeof RUNTIMES)[number] = "mock";
+export const DEFAULT_DEVICE: (typeof DEVICES)[number] = "auto";
 
 // `pulumi config set --path model.maxModelLen 4096` stores the string "4096"; accept it as the
 // number it means, but only where a number (or boolean) is expected.
@@ -162,8 +165,8 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   const c = (raw ?? {}) as Record<string, any>;
   const issue = (path: (string | number)[], message: string) =>
     ctx.addIssue({ code: "custom", path, message, input: undefined });
-  const runtime = c.runtime ?? "mock";
-  const device = c.device ?? "auto";
+  const runtime = c.runtime ?? DEFAULT_RUNTIME;
+  const device = c.device ?? DEFAULT_DEVICE;
 
   if (runtime === "mock" && device === "gpu") {
     issue(["device"], 'runtime "mock" simulates a GPU server on the CPU; expected device "cpu" or "auto"');
