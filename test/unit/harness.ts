@@ -1,6 +1,7 @@
 // Runs the real program (index.ts) under Pulumi's mocks with a stack's real config files, and
 // records every resource it declares. One stack per process: Pulumi's runtime is global.
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -121,6 +122,35 @@ function recordRegistrations(parents: ParentMap, options: Record<string, Declare
     }
     return register(req, callback);
   };
+}
+
+export interface ProgramRun {
+  resources: Declared[];
+  outputs: Record<string, any>;
+  options: Record<string, DeclaredOptions>;
+  /** Set when the program refused the config: the message, and whether it was a RunError. */
+  error?: { message: string; runError: boolean };
+}
+
+/**
+ * runProgram in a child process of its own (Pulumi's runtime is global, one program per process),
+ * so one test file can run the program with many configs.
+ */
+export function runIsolated(stack: string, config: Record<string, unknown>, secretKeys: string[] = [], mode: "preview" | "up" = "preview"): ProgramRun {
+  const script = `
+    const { runProgram } = require("./test/unit/harness");
+    const pulumi = require("@pulumi/pulumi");
+    const [stack, config, secretKeys, mode] = JSON.parse(process.argv[1]);
+    runProgram(stack, config, secretKeys, mode).then(
+      (r) => process.stdout.write("\\n" + JSON.stringify({ resources: r.resources, outputs: r.outputs, options: r.options })),
+      (e) => process.stdout.write("\\n" + JSON.stringify({ resources: [], outputs: {}, options: {}, error: { message: e.message, runError: e instanceof pulumi.RunError } })),
+    );`;
+  const out = execFileSync("node", ["--import", "tsx", "-e", script, JSON.stringify([stack, config, secretKeys, mode])], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return JSON.parse(out.trim().split("\n").pop()!);
 }
 
 /** The plain value of an Output (or a plain value as is). */
