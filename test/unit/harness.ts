@@ -136,7 +136,13 @@ export interface ProgramRun {
  * runProgram in a child process of its own (Pulumi's runtime is global, one program per process),
  * so one test file can run the program with many configs.
  */
-export function runIsolated(stack: string, config: Record<string, unknown>, secretKeys: string[] = [], mode: "preview" | "up" = "preview"): ProgramRun {
+export function runIsolated(
+  stack: string,
+  config: Record<string, unknown>,
+  secretKeys: string[] = [],
+  mode: "preview" | "up" = "preview",
+  env: Record<string, string> = {},
+): ProgramRun {
   const script = `
     const { runProgram } = require("./test/unit/harness");
     const pulumi = require("@pulumi/pulumi");
@@ -149,6 +155,7 @@ export function runIsolated(stack: string, config: Record<string, unknown>, secr
     cwd: ROOT,
     encoding: "utf8",
     timeout: 60_000,
+    env: { ...process.env, ...env },
   });
   return JSON.parse(out.trim().split("\n").pop()!);
 }

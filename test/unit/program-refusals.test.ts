@@ -3,29 +3,18 @@
 // NVIDIA runtime at `up`. Each is a RunError, which Pulumi prints alone, without a stack trace.
 // The engine is test/unit/fake-docker/docker; each case runs the program in a process of its own.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
-import { promisify } from "node:util";
-import { ROOT } from "./harness";
+import { runIsolated, stackConfig } from "./harness";
 
-const run = promisify(execFile);
-
-/** Runs the program once in a child process with the fake engine's answers set by `env`. */
-async function refusal(stack: string, mode: "preview" | "up", env: Record<string, string>): Promise<{ runError: boolean; message: string; resources: number }> {
-  const script = `
-    const { runProgram, stackConfig } = require("./test/unit/harness");
-    const pulumi = require("@pulumi/pulumi");
-    runProgram(${JSON.stringify(stack)}, stackConfig(${JSON.stringify(stack)}), [], ${JSON.stringify(mode)}).then(
-      (r) => console.log(JSON.stringify({ runError: false, message: "", resources: r.resources.length })),
-      (e) => console.log(JSON.stringify({ runError: e instanceof pulumi.RunError, message: e.message, resources: 0 })),
-    );`;
-  const { stdout } = await run("node", ["--import", "tsx", "-e", script], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 });
-  return JSON.parse(stdout.trim().split("\n").pop()!);
+/** Runs the program once with the fake engine's answers set by `env`: its refusal, if any. */
+function refusal(stack: string, mode: "preview" | "up", env: Record<string, string>) {
+  const r = runIsolated(stack, stackConfig(stack), [], mode, env);
+  return { runError: r.error?.runError ?? false, message: r.error?.message ?? "", resources: r.resources.length };
 }
 
 describe("refusals before anything is declared", () => {
   it("names the engine address and its source when the engine does not answer, at preview", async () => {
-    const r = await refusal("dev", "preview", { FAKE_DOCKER_DOWN: "1", DOCKER_HOST: "" });
+    const r = refusal("dev", "preview", { FAKE_DOCKER_DOWN: "1", DOCKER_HOST: "" });
     assert.ok(r.runError, r.message);
     assert.match(r.message, /^cannot reach the Docker engine at unix:\/\/\/var\/run\/docker\.sock \(the default socket; set DOCKER_HOST or `docker:host`/);
     assert.match(r.message, /Cannot connect to the Docker daemon/);
@@ -34,18 +23,18 @@ describe("refusals before anything is declared", () => {
   });
 
   it("says DOCKER_HOST when that is where the address came from", async () => {
-    const r = await refusal("dev", "preview", { FAKE_DOCKER_DOWN: "1", DOCKER_HOST: "tcp://engine.example:2375" });
+    const r = refusal("dev", "preview", { FAKE_DOCKER_DOWN: "1", DOCKER_HOST: "tcp://engine.example:2375" });
     assert.match(r.message, /^cannot reach the Docker engine at tcp:\/\/engine\.example:2375 \(from DOCKER_HOST\)/);
   });
 
   it("refuses an engine older than API 1.41 with the minimum version", async () => {
-    const r = await refusal("dev", "preview", { FAKE_DOCKER_API: "1.40" });
+    const r = refusal("dev", "preview", { FAKE_DOCKER_API: "1.40" });
     assert.ok(r.runError);
     assert.match(r.message, /speaks API 1\.40 .*needs API 1\.41 or later \(Docker Engine 20\.10\+\)/);
   });
 
   it("stops the gpu stack at up on a host without the NVIDIA runtime, naming the toolkit", async () => {
-    const r = await refusal("gpu", "up", { FAKE_DOCKER_RUNTIMES: "runc" });
+    const r = refusal("gpu", "up", { FAKE_DOCKER_RUNTIMES: "runc" });
     assert.ok(r.runError, r.message);
     assert.match(r.message, /^device "gpu" needs the NVIDIA container runtime, which this Docker host lacks \(engine runtimes: runc\): install .*NVIDIA Container Toolkit/);
     assert.equal(r.resources, 0);
