@@ -43,83 +43,130 @@ const dockerName = z
 
 const modelSchema = z
   .object({
+    /** `--model`. Committed stacks: `Qwen/Qwen2.5-0.5B-Instruct` (both stacks). */
     id: name.optional(),
+    /** `--served-model-name`; also the agent's `MODEL_ID` (the control plane routes on it). Committed stacks: `qwen2.5-0.5b-instruct` (both stacks). */
     servedName: name.optional(),
+    /** `--revision`. Committed stacks: —. */
     revision: name.optional(),
+    /** `--max-model-len`. Committed stacks: dev `2048`, gpu `4096`. */
     maxModelLen: positiveInt.optional(),
+    /** `--dtype`: `auto`, `half`, `float16`, `bfloat16`, `float`, `float32`. Committed stacks: dev `auto`, gpu `auto` (`bfloat16` for vLLM on cpu). */
     dtype: z.enum(DTYPES).optional(),
+    /** `--quantization`: `awq`, `awq_marlin`, `gptq`, `gptq_marlin`, `fp8`, `bitsandbytes`, `gguf`, `compressed-tensors`. Committed stacks: —. */
     quantization: z.enum(QUANTIZATIONS).optional(),
+    /** `--gpu-memory-utilization`, in (0, 1]. Committed stacks: `0.6`. */
     gpuMemoryUtilization: number((n) =>
       n.gt(0, "expected a fraction in (0, 1]").lte(1, "expected a fraction in (0, 1]"),
     ).optional(),
+    /** `--max-num-seqs`. Committed stacks: `64`. */
     maxNumSeqs: positiveInt.optional(),
+    /** `--tensor-parallel-size`; at most the GPUs requested, 1 on cpu. Committed stacks: `1`. */
     tensorParallelSize: positiveInt.optional(),
+    /** `--trust-remote-code`. Committed stacks: `false`. */
     trustRemoteCode: boolean().optional(),
+    /** more `vllm serve` arguments, one per item. Committed stacks: `[]`. */
     extraArgs: z.array(z.string().regex(/^\S+$/, "expected one argument without spaces per item")).optional(),
   })
   .strict();
 
 const imagesSchema = z
   .object({
+    /** vLLM image for `device: gpu`, pinned by tag. Committed stacks: `vllm/vllm-openai:v0.18.0` (both stacks). */
     vllmGpu: name.optional(),
+    /** vLLM image for `device: cpu`. Committed stacks: `vllm/vllm-openai-cpu:v0.18.0` (both stacks). */
     vllmCpu: name.optional(),
+    /** prebuilt mock-vllm image; built from `services/mock-vllm` when unset. Committed stacks: —. */
     mockVllm: name.optional(),
+    /** prebuilt worker-agent image; built from `services/worker-agent` when unset. Committed stacks: —. */
     workerAgent: name.optional(),
+    /** base image of those builds (`node:20-slim` when unset). Committed stacks: `inference-runtime/node-base:20` (made locally by `tools/offline/base-image.sh`) (both stacks). */
     buildBase: name.optional(),
   })
   .strict();
 
 const gpuSchema = z
   .object({
+    /** `all` or a number of GPUs (vLLM on gpu only). Committed stacks: dev —, gpu `all`. */
     count: z.union([z.literal("all"), positiveInt]).optional(),
+    /** specific GPUs, e.g. `["0", "2"]` (instead of `count`). Committed stacks: —. */
     deviceIds: z.array(name).min(1, "expected at least one device id").optional(),
   })
   .strict();
 
 const cacheSchema = z
-  .object({ volumeName: dockerName.optional(), keepOnDestroy: boolean().optional() })
+  .object({
+    /** Hugging Face cache volume (the compile cache is `<name>-vllm`). Committed stacks: `inference-runtime-<stack>-hf-cache`. */
+    volumeName: dockerName.optional(),
+    /** `pulumi destroy` leaves the cache volumes. Committed stacks: dev `false`, gpu `true`. */
+    keepOnDestroy: boolean().optional(),
+  })
   .strict();
 
 const networkSchema = z
   .object({
+    /** existing network to join as well (e.g. the control plane's); never created or deleted. Committed stacks: —. */
     external: dockerName.optional(),
+    /** publish ports on the host. Committed stacks: `true`. */
     publish: boolean().optional(),
+    /** host address of published ports. Committed stacks: `127.0.0.1`. */
     bindAddress: ipv4.optional(),
+    /** host port of the API (container port 8000). Committed stacks: `8000`. */
     apiPort: port.optional(),
+    /** host port of the agent (container port 8080). Committed stacks: `8080`. */
     agentPort: port.optional(),
   })
   .strict();
 
 const healthcheckSchema = z
   .object({
+    /** probe interval (durations like `10s`, `1m30s`, `10m`, or seconds). Committed stacks: dev `2s`, gpu `10s`. */
     interval: duration.optional(),
+    /** probe timeout. Committed stacks: dev `2s`, gpu `5s`. */
     timeout: duration.optional(),
+    /** grace period for loading. Committed stacks: dev `30s`, gpu `10m0s` (vLLM on cpu: `30m0s`). */
     startPeriod: duration.optional(),
+    /** probe interval during the start period; sent to engines from API 1.44 on (older engines get the same fast first probe from the health gate, which runs the probe itself every 0.5 s until it passes). Committed stacks: dev `1s`, gpu `5s`. */
     startInterval: duration.optional(),
+    /** failures before unhealthy. Committed stacks: dev `5`, gpu `6`. */
     retries: positiveInt.optional(),
+    /** how long `pulumi up` waits for the model server to pass its healthcheck; a container that exits or restarts fails the update at once. Committed stacks: dev `120`, gpu `1800` (vLLM on cpu: `3600`). */
     waitTimeoutSeconds: positiveInt.optional(),
   })
   .strict();
 
 const serverSchema = z
   .object({
+    /** container memory limit. Committed stacks: —. */
     memoryLimitMb: positiveInt.optional(),
+    /** `/dev/shm` size. Committed stacks: dev —, gpu — (`4096` for vLLM on cpu; GPU stacks use `ipc: host`). */
     shmSizeMb: positiveInt.optional(),
+    /** restart policy: `no`, `on-failure`, `always`, `unless-stopped`. Committed stacks: `unless-stopped` (both stacks). */
     restart: z.enum(RESTART_POLICIES).optional(),
+    /** `--shutdown-timeout` (drain in-flight requests); the container stop timeout is this + 15 s. Committed stacks: `30`. */
     shutdownTimeoutSeconds: number((n) => n.int().min(0)).optional(),
+    /** `VLLM_CPU_KVCACHE_SPACE` (vLLM on cpu). Committed stacks: `4`. */
     cpuKvCacheSpaceGb: positiveInt.optional(),
+    /** `HF_HUB_OFFLINE=1` (serve from cache only). Committed stacks: `false`. */
     hfHubOffline: boolean().optional(),
   })
   .strict();
 
 const agentSchema = z
   .object({
+    /** run the worker-agent. Committed stacks: `true`. */
     enabled: boolean().optional(),
+    /** `CONTROL_PLANE_URL`; unset = standalone (health, readiness, metrics only). Committed stacks: —. */
     controlPlaneUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+    /** `INSTANCE_ID` (UUID); required with `controlPlaneUrl`. Committed stacks: —. */
     instanceId: z.uuid({ error: "expected a UUID" }).optional(),
+    /** `WORKER_ADVERTISE_IP`. Committed stacks: —. */
     advertiseIp: ipv4.optional(),
+    /** `WORKER_HEARTBEAT_INTERVAL_S`. Committed stacks: `5`. */
     heartbeatIntervalSeconds: number((n) => n.positive().max(3600)).optional(),
+    /** `WORKER_SIMULATE_GPU_COUNT` (synthesized GPU figures). Committed stacks: dev `1`, gpu `0`. */
     simulateGpuCount: number((n) => n.int().min(0).max(16)).optional(),
+    /** `WORKER_SIMULATE_GPU_VRAM_MB`. Committed stacks: `24576`. */
     simulateGpuVramMb: positiveInt.optional(),
   })
   .strict();
@@ -127,14 +174,23 @@ const agentSchema = z
 const milliseconds = number((n) => n.min(0, "expected milliseconds >= 0"));
 const mockSchema = z
   .object({
+    /** `echo` (reply = last user message) or `generate` (seeded text). Committed stacks: dev `echo`, gpu rejected. */
     mode: z.enum(MOCK_MODES).optional(),
+    /** time to first token and its jitter. Committed stacks: dev `20`, `2`, gpu rejected. */
     ttftMs: milliseconds.optional(),
+    /** time to first token and its jitter. Committed stacks: dev `20`, `2`, gpu rejected. */
     ttftJitterMs: milliseconds.optional(),
+    /** inter-token latency and its jitter. Committed stacks: dev `5`, `1`, gpu rejected. */
     itlMs: milliseconds.optional(),
+    /** inter-token latency and its jitter. Committed stacks: dev `5`, `1`, gpu rejected. */
     itlJitterMs: milliseconds.optional(),
+    /** simulated model loading time. Committed stacks: dev `0`, gpu rejected. */
     startupMs: milliseconds.optional(),
+    /** share of requests failed on purpose. Committed stacks: dev `0`, gpu rejected. */
     failureRate: number((n) => n.min(0).max(1, "expected a fraction in [0, 1]")).optional(),
+    /** seed of generated text, jitter and failures. Committed stacks: dev `42`, gpu rejected. */
     seed: number((n) => n.int()).optional(),
+    /** also emit the deprecated `vllm:gpu_cache_usage_perc`. Committed stacks: dev `false`, gpu rejected. */
     compatGpuCacheMetric: boolean().optional(),
   })
   .strict();
@@ -142,7 +198,9 @@ const mockSchema = z
 /** What a stack's `inference-runtime:*` keys may hold; every field optional, defaults applied later. */
 export const stackConfigSchema = z
   .object({
+    /** `mock` or `vllm`. Committed stacks: dev `mock`, gpu `vllm`. */
     runtime: z.enum(RUNTIMES).optional(),
+    /** `cpu`, `gpu`, or `auto` (gpu when the Docker host lists the `nvidia` runtime; always cpu for the mock; the choice is printed as a warning in preview). Committed stacks: dev `cpu`, gpu `gpu`. */
     device: z.enum(DEVICES).optional(),
     model: modelSchema.optional(),
     images: imagesSchema.optional(),
@@ -153,6 +211,7 @@ export const stackConfigSchema = z
     server: serverSchema.optional(),
     agent: agentSchema.optional(),
     mock: mockSchema.optional(),
+    /** after each deploy of the model server, one real chat completion to `apiUrl` and the agent's `/readyz` (needs `network.publish`). Committed stacks: `true`. */
     smokeTest: boolean().optional(),
   })
   .strict()
