@@ -219,9 +219,16 @@ export const stackConfigSchema = z
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 
-// Runs even when single fields failed, so one preview reports every problem; hence the guards.
+/** A value as it may be when its own field failed validation: anything at all. */
+type Unchecked = Record<string, unknown>;
+const section = (value: unknown): Unchecked =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Unchecked) : {};
+
+// Runs even when single fields failed, so one preview reports every problem; hence the guards:
+// nothing read here is trusted to have the schema's type.
 function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
-  const c = (raw ?? {}) as Record<string, any>;
+  const c = section(raw);
+  const [gpu, model, net, agent] = [c.gpu, c.model, c.network, c.agent].map(section);
   const issue = (path: (string | number)[], message: string) =>
     ctx.addIssue({ code: "custom", path, message, input: undefined });
   const runtime = c.runtime ?? DEFAULT_RUNTIME;
@@ -236,28 +243,27 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   if (runtime !== "mock" && isSet(c.mock)) {
     issue(["mock"], 'only applies to runtime "mock"; remove it for runtime "vllm"');
   }
-  if (c.gpu?.count !== undefined && c.gpu?.deviceIds !== undefined) {
+  if (gpu.count !== undefined && gpu.deviceIds !== undefined) {
     issue(["gpu"], "expected either count or deviceIds, not both");
   }
-  const tp = c.model?.tensorParallelSize;
-  const gpus = Array.isArray(c.gpu?.deviceIds) ? c.gpu.deviceIds.length : c.gpu?.count;
+  const tp = model.tensorParallelSize;
+  const gpus = Array.isArray(gpu.deviceIds) ? gpu.deviceIds.length : gpu.count;
   if (typeof tp === "number" && typeof gpus === "number" && tp > gpus) {
     issue(["model", "tensorParallelSize"], `expected at most the ${gpus} GPU(s) requested in gpu, got ${tp}`);
   }
   if (typeof tp === "number" && tp > 1 && device === "cpu") {
     issue(["model", "tensorParallelSize"], 'expected 1 on device "cpu"');
   }
-  const net = c.network ?? {};
   if (net.apiPort !== undefined && net.apiPort === net.agentPort) {
     issue(["network", "agentPort"], `expected a host port different from network.apiPort (${net.apiPort})`);
   }
-  if (c.agent?.controlPlaneUrl !== undefined && c.agent?.instanceId === undefined) {
+  if (agent.controlPlaneUrl !== undefined && agent.instanceId === undefined) {
     issue(["agent", "instanceId"], "required when agent.controlPlaneUrl is set (the control plane's instance UUID)");
   }
   if (c.smokeTest === true && net.publish === false) {
     issue(["smokeTest"], "runs where Pulumi runs and needs the API on the host: set network.publish to true, or smokeTest to false");
   }
-  const maxLen = c.model?.maxModelLen;
+  const maxLen = model.maxModelLen;
   if (typeof maxLen === "number" && maxLen < 16) {
     issue(["model", "maxModelLen"], "expected at least 16 tokens");
   }

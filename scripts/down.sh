@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pulumi-env.sh
+# shellcheck disable=SC2119 # called without arguments on purpose: the plugins are required here
 pulumi_env
 exec pulumi destroy --stack "${1:-dev}" --yes --skip-preview --non-interactive

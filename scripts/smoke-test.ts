@@ -34,7 +34,7 @@ async function eventually<T>(what: string, deadline: number, check: () => Promis
     try {
       return await check();
     } catch (err) {
-      if (Date.now() >= deadline) throw new Error(`${what}: ${(err as Error).message}`);
+      if (Date.now() >= deadline) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 1000));
     }
   }

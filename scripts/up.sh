@@ -8,6 +8,7 @@ shift || true
 bash scripts/bootstrap.sh
 source scripts/lib/pulumi-env.sh
 # Stops here, before any stack is touched, naming each plugin that is missing and how to add it.
+# shellcheck disable=SC2119 # called without arguments on purpose: the plugins are required here
 pulumi_env
 pulumi stack select --create "$stack" --non-interactive >&2
 

@@ -63,7 +63,7 @@ async function inspect(name: string): Promise<ContainerState> {
     return (JSON.parse(await docker(["inspect", "--type", "container", name])) as ContainerState[])[0];
   } catch (err) {
     const stderr = ((err as { stderr?: string }).stderr ?? "").trim();
-    throw new Error(`cannot inspect container ${name}: ${stderr || (err as Error).message}`);
+    throw new Error(`cannot inspect container ${name}: ${stderr || (err as Error).message}`, { cause: err });
   }
 }
 

@@ -102,7 +102,7 @@ export class ComposeSide {
         }
         return;
       } catch (err) {
-        if (Date.now() >= deadline) throw new Error(`compose smoke check at ${api}: ${(err as Error).message}`);
+        if (Date.now() >= deadline) throw new Error(`compose smoke check at ${api}: ${(err as Error).message}`, { cause: err });
         await sleep(250);
       }
     }

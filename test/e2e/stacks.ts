@@ -3,7 +3,7 @@
 // against the real Docker engine. Every stack gets its own name and free host ports, so tests
 // never touch a developer's own dev stack, and `cleanup()` removes what a failed test left.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { execFile, execFileSync } from "node:child_process";
+import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -102,8 +102,7 @@ export class ScratchProject {
   }
 
   /** Starts the CLI in the project (for what the Automation API does not expose: signals). */
-  cli(args: string[]): ReturnType<typeof import("node:child_process").spawn> {
-    const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  cli(args: string[]): ChildProcess {
     return spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: "pipe" });
   }
 

@@ -30,7 +30,7 @@ describe("pulumi preview with the real CLI", () => {
     // One diagnostic (the progress display echoes it on the resource's line, which is not a second error).
     const diagnostics = output.split("\n").filter((line) => /^\s+error: invalid stack configuration \(2 problems\)/.test(line));
     assert.equal(diagnostics.length, 1, output);
-    assert.doesNotMatch(output, /unhandled exception|    at /, "expected a clean error without a stack trace");
+    assert.doesNotMatch(output, /unhandled exception| {4}at /, "expected a clean error without a stack trace");
     assert.match(output, /inference-runtime:runtime: .*"mock".*"vllm"/);
     assert.match(output, /inference-runtime:model\.gpuMemoryUtilization: expected a fraction in \(0, 1\]/);
     assert.deepEqual(dockerObjects(stack), []);

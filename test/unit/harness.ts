@@ -91,7 +91,9 @@ export async function runProgram(
     "organization",
   );
   recordRegistrations(parents, options);
-  const program = require(path.join(ROOT, "index.ts"));
+  // Imported only now: the program must see the mocks and config set above.
+  const loaded = await import(path.join(ROOT, "index.ts"));
+  const program = loaded.default ?? loaded;
   const exported = typeof program === "function" ? await program() : program;
   const outputs: Record<string, any> = {};
   for (const [key, value] of Object.entries(exported)) outputs[key] = await unwrap(value);

@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
   // container this process is PID 1, and the kernel drops SIGTERM/SIGINT sent to PID 1 when no
   // handler is installed; startServer does not return until the simulated model is loaded (in
   // closed mode), so `docker stop` during loading used to wait out the whole stop timeout.
+  // eslint-disable-next-line prefer-const -- set once loading is done; the handlers below read it before.
   let server: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string) => {

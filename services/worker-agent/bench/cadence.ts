@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FakeControlPlane, FakeModelServer, freePort, INSTANCE_ID, sleep, waitFor } from "../test/helpers";
+import { buildSync } from "esbuild";
 
 const { values } = parseArgs({ options: { duration: { type: "string", default: "30" }, interval: { type: "string", default: "1" } } });
 const durationS = Number(values.duration);
@@ -43,8 +44,7 @@ function clockTicks(): number {
 async function main(): Promise<void> {
   // Measure the same single-file bundle the image runs, not the TypeScript loader.
   const bundle = join(mkdtempSync(join(tmpdir(), "worker-agent-bench-")), "main.js");
-  const esbuild = require("esbuild") as typeof import("esbuild");
-  esbuild.buildSync({ entryPoints: [join(__dirname, "..", "src", "main.ts")], bundle: true, platform: "node", target: "node20", outfile: bundle, logLevel: "warning" });
+  buildSync({ entryPoints: [join(__dirname, "..", "src", "main.ts")], bundle: true, platform: "node", target: "node20", outfile: bundle, logLevel: "warning" });
 
   const cp = await FakeControlPlane.start();
   const model = await FakeModelServer.start({ models: ["m"], waiting: 7, running: 2 });

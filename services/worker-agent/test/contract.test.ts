@@ -4,6 +4,8 @@ import { after, before, describe, test } from "node:test";
 import type { RunningAgent } from "../src/main";
 import { FakeControlPlane, FakeModelServer, INSTANCE_ID, startTestAgent, waitFor, type Call } from "./helpers";
 
+// The package ships no types: its one function, typed as it is used here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const parsePrometheus = require("parse-prometheus-text-format") as (
   text: string,
 ) => { name: string; metrics: { value: string; labels?: Record<string, string> }[] }[];
