@@ -155,6 +155,18 @@ export function helpText(): string {
   for (const f of FLAGS.filter((x) => x.name.startsWith("mock-"))) {
     lines.push(`  --${f.name.padEnd(30)} ${f.help ?? ""} [${f.env}]`);
   }
+  lines.push(
+    "",
+    "Request limits (checked before any work; 400/413/431 with vLLM's error body):",
+    "  --max-model-len: prompt + max_tokens, each embeddings input, and (one token each) the messages",
+    "  --max-logprobs (default 20): logprobs, top_logprobs, prompt_logprobs",
+    "  VLLM_MAX_N_SEQUENCES (default 16384): n and best_of",
+    "  VLLM_MAX_COMPLETION_PROMPTS (default 1024): prompts per completions request, inputs per embeddings request",
+    "  VLLM_MAX_STOP_STRINGS (default 4): stop strings",
+    "  --mock-embedding-dim: embeddings dimensions",
+    "  --mock-max-body-bytes, --mock-max-json-values, --mock-max-response-tokens: body and response size",
+    "  --h11-max-header-count (default 256), --h11-max-incomplete-event-size (default 16 KiB): request head",
+  );
   lines.push("", "vLLM flags accepted (values validated where the mock can judge them):");
   lines.push("  " + FLAGS.filter((x) => !x.name.startsWith("mock-")).map((f) => `--${f.name}`).join(" "));
   return lines.join("\n");

@@ -1,5 +1,6 @@
 import { FlagValue, ParsedCommandLine } from "./cli";
 import { parseHumanInt } from "./flags";
+import { DEFAULT_LIMITS, Limits, defaultJsonValues, defaultResponseTokens } from "./limits";
 
 export type ResponseMode = "echo" | "generate";
 export type StartupMode = "closed" | "unhealthy";
@@ -22,6 +23,12 @@ export interface SimulationConfig {
   dropRate: number;
   maxWaiting: number;
   maxBodyBytes: number;
+  /** 0: derived from --max-model-len (see limits.ts). */
+  maxResponseTokens: number;
+  maxJsonValues: number;
+  /** A request's headers, and the whole request with its body, must arrive within these. */
+  headersTimeoutS: number;
+  requestTimeoutS: number;
   kvCacheTokens: number;
   embeddingDim: number;
   compatGpuCacheMetric: boolean;
@@ -42,6 +49,10 @@ export interface Config {
   gpuMemoryUtilization: number;
   enablePrefixCaching: boolean;
   kvCacheDtype: string;
+  /** --h11-max-header-count (vLLM's default) and --h11-max-incomplete-event-size (the mock keeps Node's 16 KiB). */
+  maxHeaderCount: number;
+  maxHeaderBytes: number;
+  limits: Limits;
   mock: SimulationConfig;
   /** Every flag given, by canonical name, for the start-up summary. */
   flags: Map<string, FlagValue>;
@@ -67,6 +78,10 @@ export const DEFAULT_SIMULATION: SimulationConfig = {
   dropRate: 0,
   maxWaiting: 0,
   maxBodyBytes: 16 * 1024 * 1024,
+  maxResponseTokens: 0,
+  maxJsonValues: 0,
+  headersTimeoutS: 10,
+  requestTimeoutS: 30,
   kvCacheTokens: 0,
   embeddingDim: 384,
   compatGpuCacheMetric: false,
@@ -75,7 +90,7 @@ export const DEFAULT_SIMULATION: SimulationConfig = {
 };
 
 /** A complete config from a partial one: what tests use. */
-export function makeConfig(partial: Partial<Omit<Config, "mock">> & { mock?: Partial<SimulationConfig> } = {}): Config {
+export function makeConfig(partial: Partial<Omit<Config, "mock" | "limits">> & { mock?: Partial<SimulationConfig>; limits?: Partial<Limits> } = {}): Config {
   const model = partial.model ?? DEFAULT_MODEL;
   const base: Config = {
     model,
@@ -90,11 +105,21 @@ export function makeConfig(partial: Partial<Omit<Config, "mock">> & { mock?: Par
     gpuMemoryUtilization: 0.9,
     enablePrefixCaching: true,
     kvCacheDtype: "auto",
+    maxHeaderCount: 256,
+    maxHeaderBytes: 16 * 1024,
     flags: new Map(),
     ...partial,
+    limits: undefined as unknown as Limits,
     mock: { ...DEFAULT_SIMULATION, ...partial.mock },
   };
   if (base.mock.kvCacheTokens === 0) base.mock.kvCacheTokens = defaultKvCacheTokens(base);
+  const m = base.mock;
+  base.limits = {
+    ...DEFAULT_LIMITS,
+    maxResponseTokens: m.maxResponseTokens || defaultResponseTokens(base.maxModelLen),
+    maxJsonValues: m.maxJsonValues || defaultJsonValues(base.maxModelLen),
+    ...partial.limits,
+  };
   return base;
 }
 
@@ -105,7 +130,21 @@ function defaultKvCacheTokens(c: Config): number {
   return Math.max(c.blockSize, Math.ceil(tokens / c.blockSize) * c.blockSize);
 }
 
-export function configFromCommandLine(parsed: ParsedCommandLine): Config {
+/** vLLM's own limits are environment variables; the mock reads the same ones. */
+const LIMIT_ENV = { maxN: "VLLM_MAX_N_SEQUENCES", maxPrompts: "VLLM_MAX_COMPLETION_PROMPTS", maxStopStrings: "VLLM_MAX_STOP_STRINGS" } as const;
+
+function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const [key, name] of Object.entries(LIMIT_ENV) as [keyof typeof LIMIT_ENV, string][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new Error(`vllm serve: error: environment variable ${name}: expected a positive integer, got '${raw}'`);
+    out[key] = Number(raw);
+  }
+  return out;
+}
+
+export function configFromCommandLine(parsed: ParsedCommandLine, env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.values;
   const str = (k: string) => v.get(k) as string | undefined;
   const num = (k: string) => v.get(k) as number | undefined;
@@ -146,6 +185,10 @@ export function configFromCommandLine(parsed: ParsedCommandLine): Config {
   set("dropRate", num("mock-drop-rate"));
   set("maxWaiting", num("mock-max-waiting"));
   set("maxBodyBytes", num("mock-max-body-bytes"));
+  set("maxResponseTokens", num("mock-max-response-tokens"));
+  set("maxJsonValues", num("mock-max-json-values"));
+  set("headersTimeoutS", num("mock-headers-timeout-s"));
+  set("requestTimeoutS", num("mock-request-timeout-s"));
   set("kvCacheTokens", num("mock-kv-cache-tokens") ?? (numGpuBlocks !== undefined ? numGpuBlocks * blockSize : undefined));
   set("embeddingDim", num("mock-embedding-dim"));
   set("compatGpuCacheMetric", bool("mock-compat-gpu-cache-metric"));
@@ -165,6 +208,9 @@ export function configFromCommandLine(parsed: ParsedCommandLine): Config {
     gpuMemoryUtilization: num("gpu-memory-utilization") ?? 0.9,
     enablePrefixCaching: bool("enable-prefix-caching") ?? true,
     kvCacheDtype: str("kv-cache-dtype") ?? "auto",
+    maxHeaderCount: num("h11-max-header-count") ?? 256,
+    maxHeaderBytes: num("h11-max-incomplete-event-size") ?? 16 * 1024,
+    limits: { ...limitsFromEnv(env), ...(num("max-logprobs") !== undefined ? { maxLogprobs: num("max-logprobs") } : {}) },
     flags: new Map([...v].filter(([k]) => k !== "api-key" && k !== "hf-token")),
     mock: sim,
   });

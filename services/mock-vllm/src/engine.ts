@@ -20,6 +20,12 @@ export interface EngineRequest extends Job {
   onStep?(step: number): void;
   /** Streaming: the steps due so far were handed to onStep; a good moment to write them out. */
   onFlush?(): void;
+  /** Streaming: characters handed to onStep and not yet flushed. */
+  backlog?(): number;
+  /** Streaming: true while the client has not read what was written (the socket buffer is full). */
+  congested?(): boolean;
+  /** Streaming: calls `fn` once the client has read (or on the next turn of the event loop). */
+  whenWritable?(fn: () => void): void;
   /** Finished (normally, or aborted by `Engine.abort`). */
   onDone(aborted: boolean): void;
   // Engine bookkeeping.
@@ -36,6 +42,10 @@ export interface EngineRequest extends Job {
 }
 
 const now = () => performance.now();
+// Zero-latency streams are written in slices of about this many characters, with a turn of the
+// event loop in between: a long stream then neither holds the process nor sits in memory whole.
+const SLICE_CHARS = 64 * 1024;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Timing and accounting: a request waits for a slot, then produces its first token after the
@@ -107,7 +117,7 @@ export class Engine {
       if (r.stallMs > 0) total += r.stallMs;
       r.firstTokenAt = t + ttft;
       if (total <= 0) this.complete(r, t);
-      else r.timer = setTimeout(() => this.complete(r, now()), total);
+      else r.timer = setTimeout(() => this.complete(r, now()), Math.min(total, MAX_TIMEOUT_MS));
       return;
     }
 
@@ -148,7 +158,14 @@ export class Engine {
       const wait = r.nextAt! - now();
       if (gap > 0 || wait > 0) {
         r.onFlush?.();
-        this.ticker.schedule(r.nextAt!, r.tickFn!);
+        // A client that does not read holds its stream (tokens then due go out together, later).
+        if (r.congested?.()) r.whenWritable!(() => this.ticker.schedule(r.nextAt!, r.tickFn!));
+        else this.ticker.schedule(r.nextAt!, r.tickFn!);
+        return;
+      }
+      if (r.backlog && r.backlog() >= SLICE_CHARS) {
+        r.onFlush!();
+        r.whenWritable!(r.tickFn!);
         return;
       }
     }

@@ -41,6 +41,11 @@ export const UNAUTHORIZED_BODY = '{"error":"Unauthorized"}';
 export const NOT_FOUND_BODY = '{"detail":"Not Found"}';
 export const METHOD_NOT_ALLOWED_BODY = '{"detail":"Method Not Allowed"}';
 
+/** Client values quoted in a message are cut, so no error body grows with the request. */
+export function excerpt(value: string, max = 100): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
 export function unknownModel(model: string): ApiError {
-  return new ApiError(404, `The model \`${model}\` does not exist.`, "model");
+  return new ApiError(404, `The model \`${excerpt(model)}\` does not exist.`, "model");
 }

@@ -29,11 +29,16 @@ const HEADERS = {
 } as const;
 export const FAULT_HEADERS = HEADERS;
 
+// setTimeout's largest delay (~24.8 days); beyond it Node would fire after 1 ms instead.
+const MAX_INT_HEADER = 2 ** 31 - 1;
+// Script keys come from clients; past this many the oldest is forgotten, so memory stays bounded.
+const MAX_SCRIPT_KEYS = 1024;
+
 function intHeader(headers: IncomingHttpHeaders, name: string): number {
   const raw = headers[name];
   if (typeof raw !== "string") return -1;
   const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : -1;
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, MAX_INT_HEADER) : -1;
 }
 
 export class Faults {
@@ -68,6 +73,7 @@ export class Faults {
       // Counted per script key, so concurrent tests (or clients) each get their own sequence.
       const key = String(headers[HEADERS.key] ?? "default");
       const seen = this.scripts.get(key) ?? 0;
+      if (seen === 0 && this.scripts.size >= MAX_SCRIPT_KEYS) this.scripts.delete(this.scripts.keys().next().value as string);
       this.scripts.set(key, seen + 1);
       if (seen < firstN) plan.failStatus = status;
     } else if (headerStatus >= 400 && headerStatus <= 599) {

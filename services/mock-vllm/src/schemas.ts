@@ -1,4 +1,5 @@
 import { ApiError } from "./errors";
+import { jsonTooComplex, jsonValuesOver } from "./limits";
 import { Infer, Schema, array, boolean, int, nullish, number, object, oneOf, safeParse, string, union } from "./validate";
 
 /**
@@ -22,6 +23,7 @@ const sampling = {
   model: nullish(string()),
   max_tokens: optInt,
   n: nullish(int({ min: 1 })),
+  best_of: nullish(int({ min: 1 })),
   stream: optBool,
   stream_options: nullish(object({ include_usage: optBool, continuous_usage_stats: optBool })),
   stop: nullish(union(string(), array(string()))),
@@ -35,12 +37,15 @@ const sampling = {
   min_tokens: nullish(int({ min: 0 })),
   include_stop_str_in_output: optBool,
   user: nullish(string()),
+  prompt_logprobs: optInt,
 };
 
 export const chatRequest = object({
   ...sampling,
   messages: array(message, 1),
   max_completion_tokens: optInt,
+  logprobs: optBool,
+  top_logprobs: nullish(int({ min: 0 })),
 });
 export type ChatRequest = Infer<typeof chatRequest>;
 
@@ -69,8 +74,12 @@ export const tokenizeRequest = union(
 
 export const detokenizeRequest = object({ model: nullish(string()), tokens: tokenIds });
 
-/** JSON text to a validated body, or the 400 vLLM answers (naming the fields, pydantic style). */
-export function parseBody<T>(schema: Schema<T>, text: string, modelName: string): T {
+/**
+ * JSON text to a validated body, or the 400 vLLM answers (naming the fields, pydantic style): the
+ * first few problems, and how many there were in all.
+ */
+export function parseBody<T>(schema: Schema<T>, text: string, modelName: string, maxJsonValues: number): T {
+  if (jsonValuesOver(text, maxJsonValues)) throw jsonTooComplex(maxJsonValues);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -79,10 +88,11 @@ export function parseBody<T>(schema: Schema<T>, text: string, modelName: string)
   }
   const parsed = safeParse(schema, json);
   if (!parsed.success) {
-    const issues = parsed.issues;
+    const { issues, count } = parsed;
     const lines = issues.map((i) => `${["body", ...i.path.map(String)].join(".")}: ${i.message}`);
+    if (count > issues.length) lines.push(`and ${count - issues.length} more`);
     const param = issues[0]?.path[0];
-    throw new ApiError(400, `${issues.length} validation error${issues.length === 1 ? "" : "s"} for ${modelName}: ${lines.join("; ")}`, param === undefined ? null : String(param));
+    throw new ApiError(400, `${count} validation error${count === 1 ? "" : "s"} for ${modelName}: ${lines.join("; ")}`, param === undefined ? null : String(param));
   }
   return parsed.data;
 }

@@ -2,7 +2,8 @@ import { IncomingMessage, Server, ServerResponse, createServer } from "node:http
 import type { AddressInfo } from "node:net";
 import { Config } from "./config";
 import { Context } from "./context";
-import { ApiError, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, UNAUTHORIZED_BODY } from "./errors";
+import { ConnectionGuard } from "./connections";
+import { ApiError, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, UNAUTHORIZED_BODY, errorBody } from "./errors";
 import { readBody, sendError, sendJson } from "./http";
 import { handleEmbeddings } from "./routes/embeddings";
 import { handleChat, handleCompletion } from "./routes/generate";
@@ -81,25 +82,44 @@ function dispatch(ctx: Context, req: IncomingMessage, res: ServerResponse): void
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = new Context(config);
-  let inflight = 0;
   let drained: (() => void) | null = null;
   const log = config.mock.logRequests;
+  const sim = config.mock;
+  const requestTimeout = Math.round(sim.requestTimeoutS * 1000);
 
-  const server: Server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req, res) => {
-    inflight++;
-    const started = log ? performance.now() : 0;
-    res.on("close", () => {
-      inflight--;
-      if (log) console.log(`INFO ${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+  const server: Server = createServer({
+    keepAliveTimeout: 5000,
+    // A request's head, and the whole request with its body, must arrive in time (408 and close);
+    // Node checks every connectionsCheckingInterval, so that bounds how late the cut comes.
+    requestTimeout,
+    headersTimeout: Math.min(Math.round(sim.headersTimeoutS * 1000), requestTimeout),
+    connectionsCheckingInterval: 250,
+    maxHeaderSize: config.maxHeaderBytes,
+    insecureHTTPParser: false,
+    // The guard checks Host itself, answering with a JSON body like every other error.
+    requireHostHeader: false,
+  });
+  // Node drops header lines past this count silently; one more than allowed lets the guard see them.
+  server.maxHeadersCount = config.maxHeaderCount + 1;
+  const guard = new ConnectionGuard(server, {
+    errorBody,
+    headers: { server: "uvicorn" },
+    maxHeaderCount: config.maxHeaderCount,
+    onDone: () => {
       if (drained) {
         server.closeIdleConnections();
-        if (inflight === 0) drained();
+        if (guard.inflight === 0) drained();
       }
-    });
+    },
+  });
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (!guard.admit(req, res)) return;
+    if (log) {
+      const started = performance.now();
+      res.on("close", () => console.log(`INFO ${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`));
+    }
     dispatch(ctx, req, res);
   });
-  // Headers are small; keep-alive clients under load must not be cut by the default timeouts.
-  server.headersTimeout = 60_000;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -111,7 +131,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       });
     });
 
-  const sim = config.mock;
   let loadTimer: NodeJS.Timeout | undefined;
   const loaded = () => new Promise<void>((resolve) => (loadTimer = setTimeout(resolve, sim.startupMs)));
   let ready: Promise<void>;
@@ -143,7 +162,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ctx.phase = "draining";
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      if (inflight > 0) {
+      if (guard.inflight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, config.shutdownTimeoutS * 1000);
           drained = () => {

@@ -9,22 +9,47 @@ export interface Issue {
   message: string;
 }
 
+/**
+ * Problems found: the first `keep` in full, the rest only counted. A 4 MB list of wrong items
+ * has a million problems; listing them all made a 137 MB error body.
+ */
+export class Issues {
+  readonly list: Issue[] = [];
+  count = 0;
+  constructor(readonly keep = MAX_LISTED_ISSUES) {}
+  add(path: Path, message: string): void {
+    if (this.list.length < this.keep) this.list.push({ path: [...path], message });
+    this.count++;
+  }
+  /** Forgets what was added since `count` was `mark` (list entries beyond it included). */
+  rewind(mark: number): void {
+    this.count = mark;
+    if (this.list.length > mark) this.list.length = mark;
+  }
+  addAll(other: Issues): void {
+    for (const i of other.list) if (this.list.length < this.keep) this.list.push(i);
+    this.count += other.count;
+  }
+}
+export const MAX_LISTED_ISSUES = 5;
+
 export interface Schema<T> {
   /** Returns the value (possibly rebuilt) and records problems in `issues`. */
-  run(value: unknown, path: Path, issues: Issue[]): T;
+  run(value: unknown, path: Path, issues: Issues): T;
 }
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
-export type Result<T> = { success: true; data: T } | { success: false; issues: Issue[] };
+/** On failure, `issues` lists the first few problems and `count` says how many there were. */
+export type Result<T> = { success: true; data: T } | { success: false; issues: Issue[]; count: number };
 
 export function safeParse<T>(schema: Schema<T>, value: unknown): Result<T> {
-  const issues: Issue[] = [];
+  const issues = new Issues();
   const data = schema.run(value, [], issues);
-  return issues.length === 0 ? { success: true, data } : { success: false, issues };
+  return issues.count === 0 ? { success: true, data } : { success: false, issues: issues.list, count: issues.count };
 }
 
-const fail = <T>(issues: Issue[], path: Path, message: string): T => {
-  issues.push({ path: [...path], message });
+const fail = <T>(issues: Issues, path: Path, message: string): T => {
+  issues.add(path, message);
   return undefined as T;
 };
 
@@ -79,14 +104,14 @@ export const nullish = <T>(inner: Schema<T>): Schema<T | null | undefined> => ({
 /** The first alternative that fits; otherwise the issues of the best (fewest issues) attempt. */
 export const union = <S extends Schema<unknown>[]>(...options: S): Schema<Infer<S[number]>> => ({
   run: (v, path, issues) => {
-    let best: Issue[] | null = null;
+    let best: Issues | null = null;
     for (const o of options) {
-      const local: Issue[] = [];
+      const local = new Issues(issues.keep);
       const out = o.run(v, path, local);
-      if (local.length === 0) return out as Infer<S[number]>;
-      if (!best || local.length < best.length) best = local;
+      if (local.count === 0) return out as Infer<S[number]>;
+      if (!best || local.count < best.count) best = local;
     }
-    issues.push(...(best ?? []));
+    if (best) issues.addAll(best);
     return undefined as Infer<S[number]>;
   },
 });
@@ -109,7 +134,7 @@ export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> => {
       // required ones. Absent optional fields accept undefined by definition, so when this pass
       // finds nothing the ordered pass below would not either; when it does, its issues are
       // dropped and the ordered pass reports them in schema order.
-      const before = issues.length;
+      const before = issues.count;
       let ok = true;
       for (let i = 0; i < required.length; i++) {
         if (o[required[i]] === undefined) {
@@ -124,8 +149,8 @@ export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> => {
           path.push(k);
           field.run(o[k], path, issues);
           path.pop();
-          if (issues.length !== before) {
-            issues.length = before;
+          if (issues.count !== before) {
+            issues.rewind(before);
             ok = false;
             break;
           }
@@ -145,7 +170,7 @@ export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> => {
 };
 
 function acceptsUndefined(s: Schema<unknown>): boolean {
-  const probe: Issue[] = [];
+  const probe = new Issues();
   s.run(undefined, [], probe);
-  return probe.length === 0;
+  return probe.count === 0;
 }

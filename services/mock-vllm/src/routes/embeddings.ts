@@ -3,6 +3,7 @@ import { Context } from "../context";
 import { EngineRequest } from "../engine";
 import { ApiError } from "../errors";
 import { sendError, sendJson } from "../http";
+import { checkPromptCount } from "../limits";
 import { createRng, hashString } from "../rng";
 import { embeddingRequest, parseBody } from "../schemas";
 import { countTokens, detokenize, isValidTokenId } from "../tokenizer";
@@ -22,23 +23,33 @@ function embed(text: string, dim: number): number[] {
 }
 
 export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: ServerResponse, text: string): void {
-  const body = parseBody(embeddingRequest, text, "EmbeddingRequest");
+  const body = parseBody(embeddingRequest, text, "EmbeddingRequest", ctx.config.limits.maxJsonValues);
   const model = ctx.resolveModel(body.model);
+  const maxDim = ctx.config.mock.embeddingDim;
+  // The model's hidden size is the most a matryoshka model can return (--mock-embedding-dim).
+  if (body.dimensions != null && body.dimensions > maxDim) {
+    throw new ApiError(400, `dimensions must be at most ${maxDim} for model "${model}" (--mock-embedding-dim), got ${body.dimensions}.`, "dimensions");
+  }
   const input = body.input;
+  if (typeof input !== "string" && typeof input[0] !== "number") checkPromptCount(ctx.config.limits, input.length, "input");
+  const limit = ctx.config.maxModelLen;
+  const tooLong = (count: number) =>
+    new ApiError(400, `This model's maximum context length is ${limit} tokens. However, you requested ${count} tokens in the input for embedding generation. Please reduce the length of the input.`, "input");
   let texts: string[];
   if (typeof input === "string") texts = [input];
   else if (typeof input[0] === "string") texts = input as string[];
   else {
     const lists = typeof input[0] === "number" ? [input as number[]] : (input as number[][]);
-    for (const ids of lists) for (const id of ids) if (!isValidTokenId(id)) throw new ApiError(400, `Token id ${id} is out of vocabulary`, "input");
+    for (const ids of lists) {
+      if (ids.length > limit) throw tooLong(ids.length);
+      for (const id of ids) if (!isValidTokenId(id)) throw new ApiError(400, `Token id ${id} is out of vocabulary`, "input");
+    }
     texts = lists.map(detokenize);
   }
   let promptTokens = 0;
   for (const t of texts) {
     const count = countTokens(t);
-    if (count > ctx.config.maxModelLen) {
-      throw new ApiError(400, `This model's maximum context length is ${ctx.config.maxModelLen} tokens. However, you requested ${count} tokens in the input for embedding generation. Please reduce the length of the input.`, "input");
-    }
+    if (count > limit) throw tooLong(count);
     promptTokens += count;
   }
   const plan = ctx.faults.plan(req.headers, 0);
