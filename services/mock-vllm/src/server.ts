@@ -2,7 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from "node:http
 import type { AddressInfo } from "node:net";
 import { Config } from "./config";
 import { Context } from "./context";
-import { ConnectionGuard } from "./connections";
+import { ConnectionGuard } from "../../shared/connections";
 import { ApiError, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, UNAUTHORIZED_BODY, errorBody } from "./errors";
 import { readBody, sendError, sendJson } from "./http";
 import { handleEmbeddings } from "./routes/embeddings";

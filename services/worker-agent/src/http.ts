@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AgentState } from "./agent";
-import { ConnectionGuard } from "./connections";
+import { ConnectionGuard } from "../../shared/connections";
 import type { EventLog } from "./events";
 import type { AgentMetrics } from "./metrics";
 import type { AgentInfo } from "./version";

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
  * one (a parse error, a timeout, or a request `refusal` rejects) gets a JSON error after those
  * answers, the connection is closed, and nothing after it is served (no smuggled requests).
  *
- * The same file is in services/worker-agent/src/connections.ts; keep the two in step.
+ * Shared by mock-vllm and the worker-agent (their bundles inline it).
  */
 export interface GuardOptions {
   /** The JSON body of an error response. */
