@@ -40,7 +40,6 @@
 //   --force-clean   remove leftovers of an interrupted earlier run instead of refusing to start
 //   --keep-logs     keep every command's output (the directory is printed) instead of removing it
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { COMPOSE_STACK, fmt, PROGRAM_STACK, progress } from "./common";
@@ -50,6 +49,7 @@ import { Aborted, beginCleanup, handleSignals, lines, mustSucceed, run, trySh } 
 import { ProgramSide } from "./program";
 import { report, Results, Times } from "./report";
 import { Snapshot } from "./snapshot";
+import { freePort } from "../lib/freePort";
 
 interface Options {
   runs: number;
@@ -92,13 +92,6 @@ function parseArgs(argv: string[]): Options {
 
 const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));

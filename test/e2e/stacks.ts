@@ -5,11 +5,13 @@
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../scripts/lib/freePort";
 import { PROGRAM_FILES } from "../../scripts/lib/programFiles";
+
+export { freePort };
 
 const ROOT = path.join(__dirname, "..", "..");
 const run = promisify(execFile);
@@ -17,15 +19,6 @@ const LINKED = [...PROGRAM_FILES, "node_modules"];
 
 export const docker = async (...args: string[]): Promise<string> =>
   (await run("docker", args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Everything on the engine, by ID and name: what "exactly as before" compares. */
 export async function engineSnapshot(): Promise<Record<string, string[]>> {
