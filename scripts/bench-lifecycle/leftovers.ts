@@ -2,18 +2,12 @@
 // stack carries (io.inference-runtime.stack). Used before the rounds (leftovers of an interrupted
 // run would skew or break the first up), after each down (it must have removed everything) and at
 // cleanup (whatever destroy or `compose down` missed is removed by force).
+import { labelledQueries } from "../lib/labelled";
 import { lines, trySh } from "./proc";
 
 /** Docker objects labelled with a stack, as [kind, name]. */
 export function labelled(stack: string): [string, string][] {
-  const filter = `label=io.inference-runtime.stack=${stack}`;
-  const kinds: [string, string[]][] = [
-    ["container", ["ps", "-a", "--filter", filter, "--format", "{{.Names}}"]],
-    ["image", ["images", "-a", "--filter", filter, "--format", "{{.ID}}"]],
-    ["volume", ["volume", "ls", "--filter", filter, "--format", "{{.Name}}"]],
-    ["network", ["network", "ls", "--filter", filter, "--format", "{{.Name}}"]],
-  ];
-  return kinds.flatMap(([kind, args]) => [...new Set(lines(trySh("docker", args)))].map((n): [string, string] => [kind, n]));
+  return labelledQueries(stack).flatMap(([kind, args]) => [...new Set(lines(trySh("docker", args)))].map((n): [string, string] => [kind, n]));
 }
 
 export const describe = (objects: [string, string][]) => objects.map(([kind, name]) => `${kind} ${name}`).join(", ");

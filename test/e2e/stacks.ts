@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../scripts/lib/freePort";
+import { labelledQueries } from "../../scripts/lib/labelled";
 import { PROGRAM_FILES } from "../../scripts/lib/programFiles";
 
 export { freePort };
@@ -33,15 +34,8 @@ export async function engineSnapshot(): Promise<Record<string, string[]>> {
 
 /** Docker objects labelled with a stack, as `kind:name`. */
 export async function labelled(stack: string): Promise<string[]> {
-  const filter = `label=io.inference-runtime.stack=${stack}`;
-  const kinds: [string, string[]][] = [
-    ["container", ["ps", "-a", "--filter", filter, "--format", "{{.Names}}"]],
-    ["image", ["images", "-a", "--filter", filter, "--format", "{{.ID}}"]],
-    ["volume", ["volume", "ls", "--filter", filter, "--format", "{{.Name}}"]],
-    ["network", ["network", "ls", "--filter", filter, "--format", "{{.Name}}"]],
-  ];
   const found: string[] = [];
-  for (const [kind, args] of kinds) for (const name of (await docker(...args)).split("\n").filter(Boolean)) found.push(`${kind}:${name}`);
+  for (const [kind, args] of labelledQueries(stack)) for (const name of (await docker(...args)).split("\n").filter(Boolean)) found.push(`${kind}:${name}`);
   return found.sort();
 }
 

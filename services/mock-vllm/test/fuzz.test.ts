@@ -1,56 +1,9 @@
-import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import fc from "fast-check";
-import { caseArbitrary, protocolCases } from "../../fuzz/cases";
-import { control, healthProbe, newTally, runBatch } from "../../fuzz/fuzz";
-import { Service, startService } from "../../fuzz/target";
+// The seeded HTTP fuzz (services/fuzz/suite.ts) against mock-vllm, with short header and body
+// timeouts so cut-short requests settle quickly.
+import { fuzzSuite } from "../../fuzz/suite";
 
-/**
- * The seeded HTTP fuzz of issue 14 against the real process (bundled, default settings; short
- * header/body timeouts so cut-short requests settle quickly): batches of hostile requests over
- * 8 connections, each batch followed by a valid request that must be served correctly, with a
- * health probe alongside. The longer run is `npm run fuzz -- --requests 20000`.
- */
-const SEED = 14;
-const RSS_BOUND_MIB = 300;
-const TIMEOUTS = { headersTimeoutMs: 1000, requestTimeoutMs: 2000 };
-
-describe("fuzz: mock-vllm", { timeout: 120_000 }, () => {
-  let svc: Service;
-  before(async () => {
-    svc = await startService("mock", { args: ["--mock-headers-timeout-s", "1", "--mock-request-timeout-s", "2"] });
-  });
-  after(async () => {
-    if (svc) await svc.stop();
-  });
-
-  const batchIsClean = async (cases: Parameters<typeof runBatch>[1]) => {
-    const tally = newTally();
-    const probe = healthProbe(svc, 100);
-    await runBatch(svc, cases, 8, tally);
-    const p = probe.stop();
-    assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, `the process died:\n${svc.output().slice(-2000)}`);
-    assert.deepEqual(tally.findings, []);
-    assert.equal(await control(svc), null);
-    assert.equal(p.failures, 0, "a health probe failed");
-    assert.ok(p.maxMs < 2000, `a health probe took ${p.maxMs.toFixed(0)} ms`);
-    assert.ok(p.peakRssMiB < RSS_BOUND_MIB, `peak RSS ${p.peakRssMiB.toFixed(0)} MiB`);
-  };
-
-  test("the raw-socket inputs of the issue, verbatim", () => batchIsClean(protocolCases("mock")));
-
-  test(`seeded property: any batch of hostile requests (seed ${SEED})`, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(caseArbitrary("mock", TIMEOUTS), { minLength: 10, maxLength: 40 }), (cases) =>
-        batchIsClean(cases),
-      ),
-      { seed: SEED, numRuns: 25, endOnFailure: true },
-    );
-  });
-
-  test("SIGTERM afterwards exits promptly and cleanly", async () => {
-    const ms = await svc.stop();
-    assert.equal(await svc.exited, 0);
-    assert.ok(ms < 3000, `exited after ${ms.toFixed(0)} ms`);
-  });
+fuzzSuite("mock-vllm", "mock", {
+  args: ["--mock-headers-timeout-s", "1", "--mock-request-timeout-s", "2"],
+  timeouts: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 },
+  numRuns: 25,
 });

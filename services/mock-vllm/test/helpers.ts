@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import OpenAI from "openai";
@@ -92,16 +91,8 @@ export function sample(families: ReturnType<typeof parsePrometheusTextFormat>, n
   return m?.value === undefined ? undefined : Number(m.value);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
+// One way to find a free loopback port, shared with the fuzzer's process launcher.
+export { freePort } from "../../fuzz/target";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
