@@ -4,6 +4,7 @@ import { RuntimeConfig } from "../config/defaults";
 import { EngineFeatures } from "../host/engine";
 import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "../config/load";
+import { SERVER_ENV } from "../contract";
 import { withSecretEnv } from "../program/secretEnv";
 import {
   containerNames, deviceRequests, healthcheck, hostSettings, labels, modelServerEnv, modelServerLabels, publishedPorts, serveArgs,
@@ -60,9 +61,9 @@ export class ModelServer extends pulumi.ComponentResource {
         command: serveArgs(cfg),
         envs: withSecretEnv(modelServerEnv(cfg), [
           // Older Hugging Face tooling reads the second name.
-          ["HF_TOKEN", args.secrets.hfToken],
-          ["HUGGING_FACE_HUB_TOKEN", args.secrets.hfToken],
-          ["VLLM_API_KEY", args.secrets.apiKey],
+          [SERVER_ENV.hfToken, args.secrets.hfToken],
+          [SERVER_ENV.hfHubToken, args.secrets.hfToken],
+          [SERVER_ENV.apiKey, args.secrets.apiKey],
         ]),
         labels: modelServerLabels(cfg),
         volumes: args.mounts,

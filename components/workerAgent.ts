@@ -4,6 +4,7 @@ import { RuntimeConfig } from "../config/defaults";
 import { EngineFeatures } from "../host/engine";
 import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "../config/load";
+import { AGENT_ENV } from "../contract";
 import { withSecretEnv } from "../program/secretEnv";
 import { AGENT_STATE_DIR, agentHealthcheck, containerNames, labels, workerAgentEnv } from "../spec/containers";
 
@@ -49,8 +50,8 @@ export class WorkerAgent extends pulumi.ComponentResource {
         name: containerNames(cfg).workerAgent,
         image: args.image,
         envs: withSecretEnv(workerAgentEnv(cfg), [
-          ["WORKER_AUTH_TOKEN", args.secrets.workerAuthToken],
-          ["VLLM_API_KEY", args.secrets.apiKey],
+          [AGENT_ENV.authToken, args.secrets.workerAuthToken],
+          [AGENT_ENV.vllmApiKey, args.secrets.apiKey],
         ]),
         labels: labels(cfg, "worker-agent"),
         // Sharing the namespace by ID makes a replaced server replace the agent too.

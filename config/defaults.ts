@@ -2,6 +2,7 @@
 // Defaults depend on runtime and device: a mock answers in seconds, vLLM on a GPU needs minutes
 // to load a model and far longer on a CPU.
 import { z } from "zod";
+import { DEFAULT_HEARTBEAT_INTERVAL_S, PORTS, servedModelName } from "../contract";
 import { DEFAULT_RUNTIME, stackConfigSchema, StackConfig } from "./schema";
 
 export const DEFAULT_MODEL_ID = "Qwen/Qwen2.5-0.5B-Instruct";
@@ -10,9 +11,6 @@ export const DEFAULT_IMAGES = {
   vllmCpu: "vllm/vllm-openai-cpu:v0.18.0",
   buildBase: "node:20-slim",
 } as const;
-/** Ports inside the shared network namespace: the control plane expects exactly these. */
-export const CONTAINER_API_PORT = 8000;
-export const CONTAINER_AGENT_PORT = 8080;
 
 export interface StackIdentity {
   project: string;
@@ -102,7 +100,7 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
     device,
     model: {
       id: modelId,
-      servedName: m.servedName ?? modelId,
+      servedName: servedModelName(modelId, m.servedName),
       revision: m.revision,
       maxModelLen: m.maxModelLen ?? 2048,
       // vLLM's CPU backend documents bfloat16; "auto" would pick float32 weights there.
@@ -128,8 +126,8 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       external: c.network?.external,
       publish: c.network?.publish ?? true,
       bindAddress: c.network?.bindAddress ?? "127.0.0.1",
-      apiPort: c.network?.apiPort ?? CONTAINER_API_PORT,
-      agentPort: c.network?.agentPort ?? CONTAINER_AGENT_PORT,
+      apiPort: c.network?.apiPort ?? PORTS.api,
+      agentPort: c.network?.agentPort ?? PORTS.agent,
     },
     healthcheck: { ...health, ...c.healthcheck },
     server: {
@@ -146,7 +144,7 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       controlPlaneUrl: c.agent?.controlPlaneUrl,
       instanceId: c.agent?.instanceId,
       advertiseIp: c.agent?.advertiseIp,
-      heartbeatIntervalSeconds: c.agent?.heartbeatIntervalSeconds ?? 5,
+      heartbeatIntervalSeconds: c.agent?.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_INTERVAL_S,
       simulateGpuCount: c.agent?.simulateGpuCount ?? (runtime === "mock" ? 1 : 0),
       simulateGpuVramMb: c.agent?.simulateGpuVramMb ?? 24576,
     },

@@ -5,6 +5,7 @@
 // Environment: SMOKE_API_URL (required), SMOKE_MODEL (required), SMOKE_AGENT_URL, SMOKE_API_KEY,
 // SMOKE_TIMEOUT_S (default 60).
 import OpenAI from "openai";
+import { PATHS } from "../contract";
 
 interface SmokeSettings {
   apiUrl: string;
@@ -53,8 +54,8 @@ async function main(): Promise<void> {
     return { text, usage: r.usage };
   });
   if (s.agentUrl) {
-    await eventually(`agent readiness at ${s.agentUrl}/readyz`, deadline, async () => {
-      const res = await fetch(`${s.agentUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
+    await eventually(`agent readiness at ${s.agentUrl}${PATHS.agentReady}`, deadline, async () => {
+      const res = await fetch(`${s.agentUrl}${PATHS.agentReady}`, { signal: AbortSignal.timeout(5000) });
       if (res.status !== 200) throw new Error(`status ${res.status}: ${(await res.text()).slice(0, 200)}`);
     });
   }

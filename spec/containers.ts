@@ -1,6 +1,7 @@
 // Pure spec builders: RuntimeConfig in, Docker arguments out. Everything the components declare
 // is decided here, so it can be unit-tested without Pulumi and read in one place.
-import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT, RuntimeConfig } from "../config/defaults";
+import { AGENT_ENV, AGENT_HEALTHCHECK, localUrl, mockEnvVar, PATHS, PORTS, PROBE_FLAGS } from "../contract";
+import { RuntimeConfig } from "../config/defaults";
 import { EngineFeatures } from "../host/engine";
 
 export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image";
@@ -42,7 +43,7 @@ export function serveArgs(cfg: RuntimeConfig): string[] {
     "--model", m.id,
     "--served-model-name", m.servedName,
     "--host", "0.0.0.0",
-    "--port", String(CONTAINER_API_PORT),
+    "--port", String(PORTS.api),
     "--max-model-len", String(m.maxModelLen),
     "--max-num-seqs", String(m.maxNumSeqs),
     "--dtype", m.dtype,
@@ -70,18 +71,18 @@ export function modelServerEnv(cfg: RuntimeConfig): string[] {
 // Simulation settings travel as environment variables so the command line stays vLLM's own.
 function mockEnv(cfg: RuntimeConfig): string[] {
   const k = cfg.mock;
-  const env = [
-    `MOCK_VLLM_MODE=${k.mode}`,
-    `MOCK_VLLM_TTFT_MS=${k.ttftMs}`,
-    `MOCK_VLLM_TTFT_JITTER_MS=${k.ttftJitterMs}`,
-    `MOCK_VLLM_ITL_MS=${k.itlMs}`,
-    `MOCK_VLLM_ITL_JITTER_MS=${k.itlJitterMs}`,
-    `MOCK_VLLM_STARTUP_MS=${k.startupMs}`,
-    `MOCK_VLLM_FAILURE_RATE=${k.failureRate}`,
-    `MOCK_VLLM_SEED=${k.seed}`,
+  const settings: [`mock-${string}`, string | number][] = [
+    ["mock-mode", k.mode],
+    ["mock-ttft-ms", k.ttftMs],
+    ["mock-ttft-jitter-ms", k.ttftJitterMs],
+    ["mock-itl-ms", k.itlMs],
+    ["mock-itl-jitter-ms", k.itlJitterMs],
+    ["mock-startup-ms", k.startupMs],
+    ["mock-failure-rate", k.failureRate],
+    ["mock-seed", k.seed],
   ];
-  if (k.compatGpuCacheMetric) env.push("MOCK_VLLM_COMPAT_GPU_CACHE_METRIC=true");
-  return env;
+  if (k.compatGpuCacheMetric) settings.push(["mock-compat-gpu-cache-metric", "true"]);
+  return settings.map(([flag, value]) => `${mockEnvVar(flag)}=${value}`);
 }
 
 /**
@@ -90,11 +91,11 @@ function mockEnv(cfg: RuntimeConfig): string[] {
  * give the fast first check (see scripts/wait-healthy.ts).
  */
 export function healthcheck(cfg: RuntimeConfig, engine: Pick<EngineFeatures, "startInterval">) {
-  const url = `http://127.0.0.1:${CONTAINER_API_PORT}/health`;
+  const url = localUrl("127.0.0.1", PORTS.api, PATHS.serverHealth);
   const tests =
     cfg.runtime === "vllm"
       ? ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${url}', timeout=4)`]
-      : ["CMD", "node", "/app/main.js", "--mock-probe", url];
+      : ["CMD", "node", "/app/main.js", PROBE_FLAGS.mockVllm, url];
   const h = cfg.healthcheck;
   return {
     tests,
@@ -108,13 +109,11 @@ export function healthcheck(cfg: RuntimeConfig, engine: Pick<EngineFeatures, "st
 
 /** The agent's probe; the same timings as the HEALTHCHECK of its image. */
 export function agentHealthcheck(engine: Pick<EngineFeatures, "startInterval">) {
+  const { startInterval, ...timings } = AGENT_HEALTHCHECK;
   return {
-    tests: ["CMD", "node", "/app/main.js", "--probe", `http://127.0.0.1:${CONTAINER_AGENT_PORT}/healthz`],
-    interval: "5s",
-    timeout: "3s",
-    startPeriod: "10s",
-    ...(engine.startInterval ? { startInterval: "1s" } : {}),
-    retries: 3,
+    tests: ["CMD", "node", "/app/main.js", PROBE_FLAGS.workerAgent, localUrl("127.0.0.1", PORTS.agent, PATHS.agentHealth)],
+    ...timings,
+    ...(engine.startInterval ? { startInterval } : {}),
   };
 }
 
@@ -142,9 +141,11 @@ export function hostSettings(cfg: RuntimeConfig) {
 export function publishedPorts(cfg: RuntimeConfig) {
   const n = cfg.network;
   if (!n.publish) return [];
-  const ports = [{ internal: CONTAINER_API_PORT, external: n.apiPort, ip: n.bindAddress, protocol: "tcp" }];
+  const ports: { internal: number; external: number; ip: string; protocol: string }[] = [
+    { internal: PORTS.api, external: n.apiPort, ip: n.bindAddress, protocol: "tcp" },
+  ];
   if (cfg.agent.enabled) {
-    ports.push({ internal: CONTAINER_AGENT_PORT, external: n.agentPort, ip: n.bindAddress, protocol: "tcp" });
+    ports.push({ internal: PORTS.agent, external: n.agentPort, ip: n.bindAddress, protocol: "tcp" });
   }
   return ports;
 }
@@ -193,31 +194,29 @@ export function keptOnDestroy(cfg: RuntimeConfig): string[] {
 /** Plain environment of the worker-agent; MODEL_ID is the served name by construction. */
 export function workerAgentEnv(cfg: RuntimeConfig): string[] {
   const a = cfg.agent;
-  const env = [
-    `MODEL_ID=${cfg.model.servedName}`,
-    `VLLM_BASE_URL=http://127.0.0.1:${CONTAINER_API_PORT}`,
-    `WORKER_HEALTH_PORT=${CONTAINER_AGENT_PORT}`,
-    `WORKER_VLLM_PORT=${CONTAINER_API_PORT}`,
-    `WORKER_HEARTBEAT_INTERVAL_S=${a.heartbeatIntervalSeconds}`,
-    `WORKER_SIMULATE_GPU_COUNT=${a.simulateGpuCount}`,
-    `WORKER_SIMULATE_GPU_VRAM_MB=${a.simulateGpuVramMb}`,
+  const env: [string, string | number][] = [
+    [AGENT_ENV.modelId, cfg.model.servedName],
+    [AGENT_ENV.vllmBaseUrl, localUrl("127.0.0.1", PORTS.api)],
+    [AGENT_ENV.healthPort, PORTS.agent],
+    [AGENT_ENV.vllmPort, PORTS.api],
+    [AGENT_ENV.heartbeatIntervalS, a.heartbeatIntervalSeconds],
+    [AGENT_ENV.simulateGpuCount, a.simulateGpuCount],
+    [AGENT_ENV.simulateGpuVramMb, a.simulateGpuVramMb],
   ];
-  if (a.controlPlaneUrl) env.push(`CONTROL_PLANE_URL=${a.controlPlaneUrl}`);
-  if (a.instanceId) env.push(`INSTANCE_ID=${a.instanceId}`);
-  if (a.advertiseIp) env.push(`WORKER_ADVERTISE_IP=${a.advertiseIp}`);
-  return env;
+  if (a.controlPlaneUrl) env.push([AGENT_ENV.controlPlaneUrl, a.controlPlaneUrl]);
+  if (a.instanceId) env.push([AGENT_ENV.instanceId, a.instanceId]);
+  if (a.advertiseIp) env.push([AGENT_ENV.advertiseIp, a.advertiseIp]);
+  return env.map(([name, value]) => `${name}=${value}`);
 }
 
 /** Where callers reach the runtime: the host port when published, else the container on its network. */
 export function endpoints(cfg: RuntimeConfig, hasApiKey: boolean) {
   const n = cfg.network;
-  const host = n.publish ? (n.bindAddress === "0.0.0.0" ? "127.0.0.1" : n.bindAddress) : containerNames(cfg).modelServer;
-  const apiPort = n.publish ? n.apiPort : CONTAINER_API_PORT;
-  const agentPort = n.publish ? n.agentPort : CONTAINER_AGENT_PORT;
-  const apiUrl = `http://${host}:${apiPort}`;
+  const host = n.publish ? n.bindAddress : containerNames(cfg).modelServer;
+  const apiUrl = localUrl(host, n.publish ? n.apiPort : PORTS.api);
   return {
     apiUrl,
-    agentUrl: cfg.agent.enabled ? `http://${host}:${agentPort}` : undefined,
+    agentUrl: cfg.agent.enabled ? localUrl(host, n.publish ? n.agentPort : PORTS.agent) : undefined,
     curlCommand: curlCommand(cfg, apiUrl, hasApiKey),
   };
 }

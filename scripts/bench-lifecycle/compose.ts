@@ -13,6 +13,7 @@ import { COMPOSE_STACK, fmt, progress, PROJECT, Round, secondsSince, SERVICES, s
 import { composeFile, devConfig } from "./composeFile";
 import { describe, labelled, sweep } from "./leftovers";
 import { checkAbort, lines, mustSucceed, run, RunOptions, RunResult, sh, trySh } from "./proc";
+import { localUrl, PATHS } from "../../contract";
 
 const COMPOSE_PROJECT = `${PROJECT}-${COMPOSE_STACK}`;
 const COMPOSE_TAG = "bench-compose";
@@ -83,7 +84,7 @@ export class ComposeSide {
   /** The same checks as scripts/smoke-test.ts: one chat completion, then the agent's /readyz. */
   private async smoke(): Promise<void> {
     const cfg = this.cfg!;
-    const api = `http://127.0.0.1:${cfg.network.apiPort}`;
+    const api = localUrl("127.0.0.1", cfg.network.apiPort);
     const client = new OpenAI({ baseURL: `${api}/v1`, apiKey: "unused", maxRetries: 0, timeout: 30_000 });
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -97,8 +98,8 @@ export class ComposeSide {
         if (r.model !== cfg.model.servedName) throw new Error(`answered as model "${r.model}"`);
         if (!r.choices[0]?.message?.content?.trim()) throw new Error("the answer was empty");
         if (cfg.agent.enabled) {
-          const ready = await fetch(`http://127.0.0.1:${cfg.network.agentPort}/readyz`, { signal: AbortSignal.timeout(5000) });
-          if (ready.status !== 200) throw new Error(`agent /readyz: status ${ready.status}`);
+          const ready = await fetch(localUrl("127.0.0.1", cfg.network.agentPort, PATHS.agentReady), { signal: AbortSignal.timeout(5000) });
+          if (ready.status !== 200) throw new Error(`agent ${PATHS.agentReady}: status ${ready.status}`);
         }
         return;
       } catch (err) {

@@ -2,6 +2,7 @@
 // from a scratch copy of the project (the end-to-end tests, the lifecycle benchmark).
 export const PROGRAM_FILES = [
   "index.ts",
+  "contract",
   "config",
   "spec",
   "host",

@@ -1,3 +1,4 @@
+import { PORTS, servedModelName } from "../../../contract";
 import { FlagValue, ParsedCommandLine } from "./cli";
 import { parseHumanInt } from "./flags";
 import { DEFAULT_LIMITS, Limits, defaultJsonValues, defaultResponseTokens } from "./limits";
@@ -197,9 +198,9 @@ export function configFromCommandLine(parsed: ParsedCommandLine, env: NodeJS.Pro
 
   return makeConfig({
     model,
-    servedModelNames: list("served-model-name") ?? [model],
+    servedModelNames: list("served-model-name") ?? [servedModelName(model)],
     host: str("host") ?? "0.0.0.0",
-    port: num("port") ?? 8000,
+    port: num("port") ?? PORTS.api,
     maxModelLen: maxModelLenValue ?? 32768,
     maxNumSeqs: num("max-num-seqs") ?? 256,
     apiKeys: list("api-key") ?? [],

@@ -1,3 +1,4 @@
+import { mockEnvVar, SERVER_ENV } from "../../../contract";
 import { Schema, int, number, oneOf } from "./validate";
 
 /**
@@ -57,7 +58,7 @@ const vllm: FlagSpec[] = [
   { name: "allowed-origins", kind: "string" },
   { name: "allowed-methods", kind: "string" },
   { name: "allowed-headers", kind: "string" },
-  { name: "api-key", kind: "list", env: "VLLM_API_KEY", help: "require `Authorization: Bearer <key>` on /v1 routes" },
+  { name: "api-key", kind: "list", env: SERVER_ENV.apiKey, help: "require `Authorization: Bearer <key>` on /v1 routes" },
   { name: "lora-modules", kind: "list" },
   { name: "prompt-adapters", kind: "list" },
   { name: "chat-template", kind: "string" },
@@ -246,7 +247,7 @@ const ms = number({ min: 0 });
 const fraction = number({ min: 0, max: 1 });
 const status = int({ min: 400, max: 599 });
 
-/** Simulation settings; each also reads MOCK_VLLM_<NAME> from the environment. */
+/** Simulation settings; each also reads its variable (contract's mockEnvVar) from the environment. */
 const mock: FlagSpec[] = [
   { name: "mock-mode", kind: "string", schema: choice("echo", "generate"), expect: "echo or generate", help: "echo: reply with the last user message; generate: seeded random text" },
   { name: "mock-seed", kind: "int", schema: int(), expect: "an integer", help: "seed for generated text, jitter and random failures (default: --seed, else 0)" },
@@ -274,7 +275,7 @@ const mock: FlagSpec[] = [
   { name: "mock-compat-gpu-cache-metric", kind: "bool", help: "also emit the deprecated vllm:gpu_cache_usage_perc" },
   { name: "mock-vllm-version", kind: "string", help: "version reported by /version and metrics (default 0.11.0)" },
   { name: "mock-log-requests", kind: "bool", help: "log one line per request" },
-].map((f) => ({ ...f, env: `MOCK_VLLM_${f.name.slice("mock-".length).toUpperCase().replace(/-/g, "_")}` }) as FlagSpec);
+].map((f) => ({ ...f, env: mockEnvVar(f.name as `mock-${string}`) }) as FlagSpec);
 
 export const FLAGS: readonly FlagSpec[] = [...vllm, ...mock];
 

@@ -1,6 +1,7 @@
 import { CommandLineError, helpText, parseCommandLine } from "./cli";
 import { configFromCommandLine, summarize } from "./config";
-import { probe } from "./probe";
+import { localUrl, PATHS, PORTS, PROBE_FLAGS } from "../../../contract";
+import { probe } from "../../shared/probe";
 import { RunningServer, startServer } from "./server";
 
 function log(message: string): void {
@@ -10,8 +11,8 @@ function log(message: string): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === "--mock-probe") {
-    process.exit(await probe(argv[1]));
+  if (argv[0] === PROBE_FLAGS.mockVllm) {
+    process.exit(await probe(argv[1] ?? localUrl("127.0.0.1", PORTS.api, PATHS.serverHealth), 5000));
   }
   let parsed;
   let config;

@@ -1,5 +1,6 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { localUrl, PATHS } from "../../../contract";
 import { Config } from "./config";
 import { Context } from "./context";
 import { ConnectionGuard } from "../../shared/connections";
@@ -19,11 +20,11 @@ interface Route {
 
 const health: Handler = (ctx, _req, res) => handleHealth(ctx, res);
 const ROUTES: Record<string, Route> = {
-  "/health": { get: health },
+  [PATHS.serverHealth]: { get: health },
   "/ping": { get: health, post: (ctx, _req, res) => handleHealth(ctx, res) },
   "/version": { get: (ctx, _req, res) => handleVersion(ctx, res) },
   "/load": { get: (ctx, _req, res) => handleLoad(ctx, res) },
-  "/metrics": { get: (ctx, _req, res) => handleMetrics(ctx, res) },
+  [PATHS.serverMetrics]: { get: (ctx, _req, res) => handleMetrics(ctx, res) },
   "/v1/models": { get: (ctx, _req, res) => sendJson(res, 200, modelsBody(ctx)) },
   "/v1/chat/completions": { post: handleChat },
   "/v1/completions": { post: handleCompletion },
@@ -33,7 +34,7 @@ const ROUTES: Record<string, Route> = {
 };
 
 // While loading (unhealthy start-up mode) or draining, only these still answer normally.
-const ALWAYS_OPEN = new Set(["/health", "/ping", "/metrics", "/version", "/load"]);
+const ALWAYS_OPEN = new Set([PATHS.serverHealth, "/ping", PATHS.serverMetrics, "/version", "/load"]);
 
 export interface RunningServer {
   /** http://host:port of the listening socket. */
@@ -178,5 +179,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     return closing;
   };
 
-  return { url: `http://${host === "[::]" ? "[::1]" : host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`, port: address.port, context: ctx, ready, close };
+  return { url: localUrl(host, address.port), port: address.port, context: ctx, ready, close };
 }

@@ -4,6 +4,7 @@ import { ConnectionGuard } from "../../shared/connections";
 import type { EventLog } from "./events";
 import type { AgentMetrics } from "./metrics";
 import type { AgentInfo } from "./version";
+import { PATHS } from "../../../contract";
 
 export interface HttpContext {
   state: AgentState;
@@ -77,16 +78,16 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   // `new URL()` threw on targets such as `///` and `//[`, which were answered 500.
   const url = parseTarget(req.url ?? "/");
   if (!url) return json(res, 400, { error: "malformed request target" });
-  const known = ["/healthz", "/readyz", "/metrics", "/info", "/logs"].includes(url.path);
+  const known = [PATHS.agentHealth, PATHS.agentReady, "/metrics", "/info", "/logs"].includes(url.path);
   if (!known) return json(res, 404, { error: "not found", path: url.path.length > 200 ? `${url.path.slice(0, 200)}…` : url.path });
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
     return json(res, 405, { error: "method not allowed" });
   }
   switch (url.path) {
-    case "/healthz":
+    case PATHS.agentHealth:
       return json(res, 200, { status: "ok" });
-    case "/readyz": {
+    case PATHS.agentReady: {
       const r = ctx.state.snapshot?.readiness;
       return r?.ready
         ? json(res, 200, { status: "ready", model_id: ctx.ids.modelId })

@@ -6,7 +6,9 @@ import { Ticker } from "./cycle";
 import { EventLog } from "./events";
 import { createAgentServer } from "./http";
 import { AgentMetrics } from "./metrics";
-import { defaultProbeUrl, probe } from "./probe";
+import { localUrl, PROBE_FLAGS } from "../../../contract";
+import { probe } from "../../shared/probe";
+import { defaultProbeUrl } from "./probe";
 import { loadSettings, type Settings } from "./settings";
 import { AGENT_VERSION, loadAgentInfo } from "./version";
 
@@ -70,7 +72,7 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${localHost(settings.healthHost)}:${port}`,
+    url: localUrl(settings.healthHost, port),
     agent,
     log,
     close: () =>
@@ -86,25 +88,17 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
   };
 }
 
-/** How a client on this machine reaches a server bound to `host`. */
-function localHost(host: string): string {
-  if (host === "0.0.0.0") return "127.0.0.1";
-  if (host === "::") return "[::1]";
-  return host.includes(":") ? `[${host}]` : host;
-}
-
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  if (argv[0] === PROBE_FLAGS.workerAgent) {
+    process.exitCode = await probe(argv[1] ?? defaultProbeUrl(), 3000);
+    return;
+  }
+  const { values } = parseArgs({
     args: argv,
-    allowPositionals: true,
-    options: { probe: { type: "boolean" }, version: { type: "boolean" } },
+    options: { version: { type: "boolean" } },
   });
   if (values.version) {
     process.stdout.write(AGENT_VERSION + "\n");
-    return;
-  }
-  if (values.probe) {
-    process.exitCode = await probe(positionals[0] ?? defaultProbeUrl());
     return;
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
+import { AGENT_ENV, DEFAULT_HEARTBEAT_INTERVAL_S, localUrl, PATHS, PORTS } from "../../../contract";
 
 /** Fully validated, defaulted agent settings. Durations are in milliseconds. */
 export interface Settings {
@@ -30,7 +31,7 @@ export interface Settings {
 }
 
 /** Values of these variables never appear in error messages. */
-const SECRET_VARS = new Set(["WORKER_AUTH_TOKEN", "VLLM_API_KEY"]);
+const SECRET_VARS = new Set<string>([AGENT_ENV.authToken, AGENT_ENV.vllmApiKey]);
 
 // Orchestrators often pass unset variables as empty strings; treat those as absent.
 const blank = (v: unknown): unknown => {
@@ -84,25 +85,25 @@ const ip = () => z.preprocess(blank, z.string().refine((s) => isIP(s) !== 0, "mu
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const envSchema = z.object({
-  CONTROL_PLANE_URL: httpUrl(),
-  WORKER_AUTH_TOKEN: text(),
+  [AGENT_ENV.controlPlaneUrl]: httpUrl(),
+  [AGENT_ENV.authToken]: text(),
   WORKER_AUTH_TOKEN_FILE: text(),
-  INSTANCE_ID: z.preprocess(blank, z.string().regex(UUID, "must be a UUID (8-4-4-4-12 hex digits)").optional()),
+  [AGENT_ENV.instanceId]: z.preprocess(blank, z.string().regex(UUID, "must be a UUID (8-4-4-4-12 hex digits)").optional()),
   WORKER_ID: z.preprocess(blank, z.string().max(200, "must be at most 200 characters").optional()),
-  MODEL_ID: text(),
-  VLLM_BASE_URL: httpUrl(),
+  [AGENT_ENV.modelId]: text(),
+  [AGENT_ENV.vllmBaseUrl]: httpUrl(),
   VLLM_METRICS_URL: httpUrl(),
-  VLLM_API_KEY: text(),
+  [AGENT_ENV.vllmApiKey]: text(),
   WORKER_HEALTH_HOST: ip(),
   // 0 asks the OS for a free port; only useful in tests.
-  WORKER_HEALTH_PORT: int(0, 65535, 8080),
-  WORKER_VLLM_PORT: int(1, 65535, 8000),
-  WORKER_HEARTBEAT_INTERVAL_S: seconds(0.05, 3600, 5),
+  [AGENT_ENV.healthPort]: int(0, 65535, PORTS.agent),
+  [AGENT_ENV.vllmPort]: int(1, 65535, PORTS.api),
+  [AGENT_ENV.heartbeatIntervalS]: seconds(0.05, 3600, DEFAULT_HEARTBEAT_INTERVAL_S),
   WORKER_HTTP_TIMEOUT_S: seconds(0.05, 120, 3),
   WORKER_REGISTER_BACKOFF_MAX_S: seconds(0.05, 3600, 60),
-  WORKER_ADVERTISE_IP: ip(),
-  WORKER_SIMULATE_GPU_COUNT: int(0, 64, 0),
-  WORKER_SIMULATE_GPU_VRAM_MB: int(1, 10_000_000, 24576),
+  [AGENT_ENV.advertiseIp]: ip(),
+  [AGENT_ENV.simulateGpuCount]: int(0, 64, 0),
+  [AGENT_ENV.simulateGpuVramMb]: int(1, 10_000_000, 24576),
   WORKER_NVIDIA_SMI: text(),
   WORKER_DISK_PATH: text(),
   WORKER_LOG_LEVEL: z.preprocess(
@@ -127,34 +128,34 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): SettingsResu
       errors.push(`${name}: ${issue.message}${shown}`);
     }
   }
-  if (blank(env.CONTROL_PLANE_URL) !== undefined && blank(env.INSTANCE_ID) === undefined) {
-    errors.push("INSTANCE_ID: required when CONTROL_PLANE_URL is set");
+  if (blank(env[AGENT_ENV.controlPlaneUrl]) !== undefined && blank(env[AGENT_ENV.instanceId]) === undefined) {
+    errors.push(`${AGENT_ENV.instanceId}: required when ${AGENT_ENV.controlPlaneUrl} is set`);
   }
   if (!parsed.success || errors.length > 0) return { ok: false, errors };
 
   const e = parsed.data;
-  const vllmBaseUrl = e.VLLM_BASE_URL ?? "http://127.0.0.1:8000";
+  const vllmBaseUrl = e[AGENT_ENV.vllmBaseUrl] ?? localUrl("127.0.0.1", PORTS.api);
   return {
     ok: true,
     settings: {
-      controlPlaneUrl: e.CONTROL_PLANE_URL ?? null,
-      authToken: e.WORKER_AUTH_TOKEN ?? null,
+      controlPlaneUrl: e[AGENT_ENV.controlPlaneUrl] ?? null,
+      authToken: e[AGENT_ENV.authToken] ?? null,
       authTokenFile: e.WORKER_AUTH_TOKEN_FILE ?? null,
-      instanceId: e.INSTANCE_ID ?? null,
+      instanceId: e[AGENT_ENV.instanceId] ?? null,
       workerId: e.WORKER_ID ?? randomUUID(),
-      modelId: e.MODEL_ID ?? null,
+      modelId: e[AGENT_ENV.modelId] ?? null,
       vllmBaseUrl,
-      vllmMetricsUrl: e.VLLM_METRICS_URL ?? `${vllmBaseUrl}/metrics`,
-      vllmApiKey: e.VLLM_API_KEY ?? null,
+      vllmMetricsUrl: e.VLLM_METRICS_URL ?? `${vllmBaseUrl}${PATHS.serverMetrics}`,
+      vllmApiKey: e[AGENT_ENV.vllmApiKey] ?? null,
       healthHost: e.WORKER_HEALTH_HOST ?? "0.0.0.0",
-      healthPort: e.WORKER_HEALTH_PORT,
-      vllmPort: e.WORKER_VLLM_PORT,
-      heartbeatIntervalMs: Math.round(e.WORKER_HEARTBEAT_INTERVAL_S * 1000),
+      healthPort: e[AGENT_ENV.healthPort],
+      vllmPort: e[AGENT_ENV.vllmPort],
+      heartbeatIntervalMs: Math.round(e[AGENT_ENV.heartbeatIntervalS] * 1000),
       httpTimeoutMs: Math.round(e.WORKER_HTTP_TIMEOUT_S * 1000),
       registerBackoffMaxMs: Math.round(e.WORKER_REGISTER_BACKOFF_MAX_S * 1000),
-      advertiseIp: e.WORKER_ADVERTISE_IP ?? null,
-      simulateGpuCount: e.WORKER_SIMULATE_GPU_COUNT,
-      simulateGpuVramMb: e.WORKER_SIMULATE_GPU_VRAM_MB,
+      advertiseIp: e[AGENT_ENV.advertiseIp] ?? null,
+      simulateGpuCount: e[AGENT_ENV.simulateGpuCount],
+      simulateGpuVramMb: e[AGENT_ENV.simulateGpuVramMb],
       nvidiaSmi: e.WORKER_NVIDIA_SMI ?? "nvidia-smi",
       diskPath: e.WORKER_DISK_PATH ?? "/",
       logLevel: e.WORKER_LOG_LEVEL,
