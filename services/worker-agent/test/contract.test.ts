@@ -127,8 +127,12 @@ describe("worker protocol over HTTP", () => {
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     const mean = (at.at(-1)! - at[0]!) / gaps.length;
     // Deadlines come from a fixed grid, so the mean gap is the interval even on a noisy machine.
-    assert.ok(mean > 170 && mean < 320, `mean gap ${mean.toFixed(1)} ms, expected ~200`);
-    assert.ok(Math.min(...gaps) > 20, `no burst: smallest gap ${Math.min(...gaps).toFixed(1)} ms`);
+    // A stall skips ticks rather than adding them, so it can only lengthen the mean.
+    assert.ok(mean > 170 && mean < 400, `mean gap ${mean.toFixed(1)} ms, expected ~200`);
+    // A late run may be followed closely by the next tick, but never by a catch-up burst: any
+    // two consecutive gaps together span at least most of an interval.
+    const pairs = gaps.slice(1).map((g, i) => g + gaps[i]!);
+    assert.ok(Math.min(...pairs) > 150, `no burst: two consecutive gaps shortest ${Math.min(...pairs).toFixed(1)} ms`);
   });
 
   test("/metrics reports the same simulated GPU figures and load as the heartbeat", async () => {

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunningAgent } from "../src/main";
-import { FakeModelServer, freePort, getJson, startTestAgent, waitFor } from "./helpers";
+import { FakeModelServer, freePort, getJson, INSTANCE_ID, startTestAgent, waitFor } from "./helpers";
 
 describe("agent endpoints (standalone)", () => {
   let agent: RunningAgent;
@@ -65,6 +65,33 @@ describe("agent endpoints (standalone)", () => {
     assert.equal(post.status, 405);
     assert.equal(post.headers.get("allow"), "GET, HEAD");
     assert.deepEqual(await post.json(), { error: "method not allowed" });
+  });
+});
+
+describe("what the agent reports", () => {
+  test("/info shows the control plane's URL without the credentials embedded in it", async () => {
+    const port = await freePort();
+    const agent = await startTestAgent({ CONTROL_PLANE_URL: `http://ops:s3cret@127.0.0.1:${port}/`, INSTANCE_ID, VLLM_BASE_URL: `http://127.0.0.1:${port}` });
+    try {
+      const { body } = await getJson(`${agent.url}/info`);
+      assert.equal(body.control_plane_url, `http://127.0.0.1:${port}`);
+      assert.doesNotMatch(JSON.stringify(body), /s3cret|ops@/);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("/metrics says NaN, not 0, for what the last cycle could not observe", async () => {
+    const agent = await startTestAgent({ VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}` });
+    try {
+      await waitFor("a cycle observed", () => agent.agent.state.snapshot !== null);
+      const text = await (await fetch(`${agent.url}/metrics`)).text();
+      assert.match(text, /^inventiv_worker_vllm_ready 0$/m);
+      assert.match(text, /^inventiv_worker_queue_depth NaN$/m);
+      assert.match(text, /^inventiv_worker_gpu_utilization NaN$/m);
+    } finally {
+      await agent.close();
+    }
   });
 });
 

@@ -71,15 +71,17 @@ test("slow control plane: calls time out, endpoints stay responsive, heartbeats 
   }
 });
 
-test("401 on heartbeats: logged, registration redone, recovers when the token is accepted again", async () => {
+// 401: the token was revoked; 404: the control plane forgot the worker (restart, expiry).
+for (const status of [401, 404]) {
+test(`${status} on heartbeats: logged, registration redone, recovers when heartbeats are accepted again`, async () => {
   const cp = await FakeControlPlane.start();
   let reject = false;
-  cp.respond = (c) => (reject && c.path.endsWith("/heartbeat") ? { status: 401, json: { error: "unauthorized" } } : { status: 200, json: {} });
+  cp.respond = (c) => (reject && c.path.endsWith("/heartbeat") ? { status, json: { error: "refused" } } : { status: 200, json: {} });
   const agent = await startTestAgent(env(cp.url));
   try {
     await waitFor("registered", () => agent.agent.state.registered);
     reject = true;
-    await waitFor("a 401 logged", async () => (await events(agent)).some((e) => e.event === "heartbeat.failed" && e.outcome === "http_401"));
+    await waitFor(`a ${status} logged`, async () => (await events(agent)).some((e) => e.event === "heartbeat.failed" && e.outcome === `http_${status}`));
     await waitFor("re-registration", () => cp.of("register").length >= 2);
     await assertServing(agent);
     reject = false;
@@ -90,6 +92,7 @@ test("401 on heartbeats: logged, registration redone, recovers when the token is
     await cp.close();
   }
 });
+}
 
 test("5xx on registration: retries back off (growing gaps, capped) while heartbeats keep their cadence", async () => {
   const cp = await FakeControlPlane.start();
