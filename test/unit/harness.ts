@@ -4,9 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as esbuild from "esbuild";
 import * as yaml from "js-yaml";
 
-export const ROOT = path.join(__dirname, "..", "..");
+// Two levels up from test/unit, or one from dist/ where runIsolated's bundle of this file runs.
+export const ROOT = path.resolve(__dirname, path.basename(__dirname) === "dist" ? ".." : "../..");
 export const PROJECT = "inference-runtime";
 
 export interface Declared {
@@ -33,7 +35,7 @@ export interface DeclaredOptions {
  * answer with test/unit/fake-docker/docker instead of needing an engine. Called by runProgram.
  */
 export function useFakeDocker(): void {
-  const fake = path.join(__dirname, "fake-docker");
+  const fake = path.join(ROOT, "test", "unit", "fake-docker");
   if (!process.env.PATH?.startsWith(fake)) process.env.PATH = `${fake}${path.delimiter}${process.env.PATH}`;
 }
 
@@ -92,11 +94,9 @@ export async function runProgram(
   );
   recordRegistrations(parents, options);
   // Imported only now: the program must see the mocks and config set above.
-  const loaded = await import(path.join(ROOT, "index.ts"));
-  const program = loaded.default ?? loaded;
-  const exported = typeof program === "function" ? await program() : program;
+  const program = (await import("../../index")).default;
   const outputs: Record<string, any> = {};
-  for (const [key, value] of Object.entries(exported)) outputs[key] = await unwrap(value);
+  for (const [key, value] of Object.entries<unknown>(await program())) outputs[key] = await unwrap(value);
   await settle();
   return { resources, outputs, parents, options };
 }
@@ -145,21 +145,27 @@ export function runIsolated(
   mode: "preview" | "up" = "preview",
   env: Record<string, string> = {},
 ): ProgramRun {
-  const script = `
-    const { runProgram } = require("./test/unit/harness");
-    const pulumi = require("@pulumi/pulumi");
-    const [stack, config, secretKeys, mode] = JSON.parse(process.argv[1]);
-    runProgram(stack, config, secretKeys, mode).then(
-      (r) => process.stdout.write("\\n" + JSON.stringify({ resources: r.resources, outputs: r.outputs, options: r.options })),
-      (e) => process.stdout.write("\\n" + JSON.stringify({ resources: [], outputs: {}, options: {}, error: { message: e.message, runError: e instanceof pulumi.RunError } })),
-    );`;
-  const out = execFileSync("node", ["--import", "tsx", "-e", script, JSON.stringify([stack, config, secretKeys, mode])], {
+  const out = execFileSync("node", [isolatedRunner(), JSON.stringify([stack, config, secretKeys, mode])], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 60_000,
     env: { ...process.env, ...env },
   });
   return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+let runner: string | undefined;
+/**
+ * The program and this harness bundled once per test process into dist/ (packages stay
+ * external), so each child starts in plain node: loading the Pulumi SDK through tsx's hooks
+ * cost about 1.5 s of CPU per child. dist/ sits where the program's own `__dirname` paths expect.
+ */
+function isolatedRunner(): string {
+  if (runner) return runner;
+  const outfile = path.join(ROOT, "dist", `unit-program-${process.pid}.js`);
+  esbuild.buildSync({ entryPoints: [path.join(ROOT, "test", "unit", "isolatedRun.ts")], outfile, bundle: true, platform: "node", target: "node20", packages: "external", logLevel: "error" });
+  process.on("exit", () => fs.rmSync(outfile, { force: true }));
+  return (runner = outfile);
 }
 
 /** The plain value of an Output (or a plain value as is). */
