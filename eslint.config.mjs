@@ -1,12 +1,13 @@
 // ESLint for the TypeScript in this repository: typescript-eslint's recommended rules, no type
 // information needed (fast enough for the edit-test loop).
 import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ["node_modules/", "**/dist/", ".pulumi-state/"] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],

@@ -13,3 +13,12 @@ export function labelledQueries(stack: string): [DockerKind, string[]][] {
     ["network", ["network", "ls", "--filter", filter, "--format", "{{.Name}}"]],
   ];
 }
+
+/** Order to remove a stack's objects by force: containers hold the network, volumes and images. */
+export const REMOVAL_ORDER: readonly DockerKind[] = ["container", "network", "volume", "image"];
+
+/** The `docker` arguments that remove one object by force. */
+export function removeArgs(kind: DockerKind, name: string): string[] {
+  const rm: Record<DockerKind, string[]> = { container: ["rm", "-f"], image: ["image", "rm", "-f"], volume: ["volume", "rm", "-f"], network: ["network", "rm"] };
+  return [...rm[kind], name];
+}

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../scripts/lib/freePort";
-import { labelledQueries } from "../../scripts/lib/labelled";
+import { DockerKind, labelledQueries, REMOVAL_ORDER, removeArgs } from "../../scripts/lib/labelled";
 import { PROGRAM_FILES } from "../../scripts/lib/programFiles";
 
 export { freePort };
@@ -98,11 +98,8 @@ export class ScratchProject {
     const opts = { cwd: this.dir, env: { ...process.env, ...this.env }, timeout: 300_000 };
     await run("pulumi", ["cancel", "--yes", "--stack", stack, "--non-interactive"], opts).catch(() => undefined);
     await run("pulumi", ["destroy", "--yes", "--stack", stack, "--non-interactive"], opts).catch(() => undefined);
-    for (const obj of await labelled(stack).catch(() => [])) {
-      const [kind, name] = obj.split(":");
-      const rm: Record<string, string[]> = { container: ["rm", "-f"], image: ["image", "rm", "-f"], volume: ["volume", "rm", "-f"], network: ["network", "rm"] };
-      await docker(...rm[kind], name).catch(() => undefined);
-    }
+    const found = (await labelled(stack).catch(() => [])).map((obj) => obj.split(":") as [DockerKind, string]);
+    for (const kind of REMOVAL_ORDER) for (const [k, name] of found) if (k === kind) await docker(...removeArgs(kind, name)).catch(() => undefined);
   }
 
   remove(): void {
