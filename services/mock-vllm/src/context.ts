@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { ServerResponse } from "node:http";
 import { Config } from "./config";
 import { Engine } from "./engine";
 import { ApiError, unknownModel } from "./errors";
@@ -30,9 +29,6 @@ export class Context {
   readonly modelNames: ReadonlySet<string>;
   readonly startedAt = Math.floor(Date.now() / 1000);
   phase: Phase = "loading";
-  /** Responses not yet finished, so shutdown can wait for them and then cut the rest. */
-  readonly active = new Set<ServerResponse>();
-  readonly aborters = new Map<ServerResponse, () => void>();
   /** Prompt analysis, memoised per prompt text (a pure function of the text and the block size). */
   readonly prompts: TextMemo<PromptInfo>;
   private readonly idPrefix = randomBytes(8).toString("hex");

@@ -6,7 +6,9 @@ import { Job, Scheduler } from "./scheduler";
 import { Ticker } from "./ticker";
 
 /** One request as the simulated engine sees it. */
-export interface EngineRequest extends Job {
+export interface EngineRequest extends Omit<Job, "admit"> {
+  /** Set by `Engine.submit`: the scheduler calls it when the request gets its slot. */
+  admit?: () => void;
   readonly promptTokens: number;
   /** One per choice; empty for embeddings. */
   readonly outputs: readonly Generation[];
@@ -67,7 +69,7 @@ export class Engine {
     r.arrivalAt = now();
     r.step = 0;
     r.admit = () => this.run(r);
-    return this.scheduler.submit(r);
+    return this.scheduler.submit(r as Job);
   }
 
   abort(r: EngineRequest): void {

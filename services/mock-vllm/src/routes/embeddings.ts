@@ -68,7 +68,6 @@ export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: Server
     kvTokens: promptTokens,
     stallAfterTokens: -1,
     stallMs: plan && plan.stallMs > 0 ? plan.stallMs : 0,
-    admit: () => undefined,
     onDone: (aborted) => {
       finished = true;
       if (aborted || (plan && plan.dropAfterTokens >= 0)) return void res.destroy();
