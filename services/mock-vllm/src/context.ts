@@ -67,15 +67,22 @@ export class Context {
     return model;
   }
 
+  /**
+   * vLLM's two context-length errors, worded as its input validation words them now (as users
+   * report them from current releases): the prompt alone is too long (param `input_tokens`), or
+   * `max_tokens` does not fit beside it (param `max_tokens`); both 400, with vLLM's
+   * `(parameter=..., value=...)` suffix.
+   */
   contextLengthError(promptTokens: number, maxTokens: number | null | undefined, what = "messages"): ApiError | null {
     const limit = this.config.maxModelLen;
     if (maxTokens != null && maxTokens < 1) return new ApiError(400, `max_tokens must be at least 1, got ${maxTokens}.`, "max_tokens");
-    if (promptTokens >= limit && maxTokens == null) {
-      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}.`, "input_tokens");
+    if (promptTokens >= limit && (maxTokens == null || promptTokens > limit)) {
+      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}. (parameter=input_tokens, value=${promptTokens})`, "input_tokens");
     }
     if (maxTokens != null && promptTokens + maxTokens > limit) {
-      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the ${what}, ${maxTokens} in the completion). Please reduce the length of the ${what} or completion.`, "max_tokens");
+      return new ApiError(400, `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${limit} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${limit} - ${promptTokens}). (parameter=max_tokens, value=${maxTokens})`, "max_tokens");
     }
     return null;
   }
+
 }

@@ -61,6 +61,7 @@ export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: Server
   let finished = false;
   const r: EngineRequest = {
     promptTokens,
+    cachedTokens: 0,
     outputs: [],
     stream: false,
     maxTokensParam: 1,

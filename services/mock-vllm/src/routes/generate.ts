@@ -47,9 +47,9 @@ function checkSampling(ctx: Context, body: Sampling, maxTokens: number | null | 
  * per token of context is over for sure (a token covers at most three), and is only counted, so
  * a 16 MB prompt is refused without building its token ids and cache blocks.
  */
-function countPrompt(ctx: Context, prompt: string, maxTokens: number | null | undefined, what: string): number {
+function countPrompt(ctx: Context, prompt: string, maxTokens: number | null | undefined, what: string, cached: { tokens: number }): number {
   const over = prompt.length > 3 * ctx.config.maxModelLen;
-  const count = over ? countTokens(prompt) : countPrefix(ctx, prompt);
+  const count = over ? countTokens(prompt) : countPrefix(ctx, prompt, cached);
   const lengthError = ctx.contextLengthError(count, maxTokens, what);
   if (lengthError) throw lengthError;
   return count;
@@ -86,11 +86,14 @@ function generateChoices(ctx: Context, body: Sampling, echoText: string, budget:
   }
 }
 
-function countPrefix(ctx: Context, prompt: string): number {
+/** Counts the prompt's tokens and adds those served from the prefix cache to `cached`. */
+function countPrefix(ctx: Context, prompt: string, cached: { tokens: number }): number {
   const info = ctx.prompts.get(prompt);
   if (ctx.prefixCache) {
+    const hits = ctx.prefixCache.lookupBlocks(info.blocks);
     ctx.metrics.prefixQueries.inc(info.tokens);
-    ctx.metrics.prefixHits.inc(ctx.prefixCache.lookupBlocks(info.blocks));
+    ctx.metrics.prefixHits.inc(hits);
+    cached.tokens += hits;
   }
   return info.tokens;
 }
@@ -107,7 +110,8 @@ export function handleChat(ctx: Context, req: IncomingMessage, res: ServerRespon
     // Each message renders to at least one token: these cannot fit, whatever their text.
     throw new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${body.messages.length} messages, at least one token each. Please reduce the length of the messages.`, "messages");
   }
-  const promptTokens = countPrompt(ctx, renderChat(body.messages), maxTokens, "messages");
+  const cached = { tokens: 0 };
+  const promptTokens = countPrompt(ctx, renderChat(body.messages), maxTokens, "messages", cached);
   const budget = maxTokens ?? limit - promptTokens;
   const echoText = lastUserText(body.messages);
   const l = ctx.config.limits;
@@ -123,6 +127,7 @@ export function handleChat(ctx: Context, req: IncomingMessage, res: ServerRespon
     created: Math.floor(Date.now() / 1000),
     model,
     promptTokens,
+    cachedTokens: cached.tokens,
     outputs,
     echoPrefixes: null,
     stream: body.stream === true,
@@ -155,7 +160,8 @@ export function handleCompletion(ctx: Context, req: IncomingMessage, res: Server
   const l = ctx.config.limits;
   checkLogprobs(l, body.logprobs, "sample", "logprobs", VOCAB_SIZE);
   const prompts = promptTexts(ctx, body.prompt, body.max_tokens);
-  const counts = prompts.map((p) => countPrompt(ctx, p, body.max_tokens, "prompt"));
+  const cached = { tokens: 0 };
+  const counts = prompts.map((p) => countPrompt(ctx, p, body.max_tokens, "prompt", cached));
   const budgets = counts.map((c) => body.max_tokens ?? ctx.config.maxModelLen - c);
   // Everything the response would carry, echoed prompts included, before any of it is made.
   let bound = 0;
@@ -182,6 +188,7 @@ export function handleCompletion(ctx: Context, req: IncomingMessage, res: Server
     created: Math.floor(Date.now() / 1000),
     model,
     promptTokens,
+    cachedTokens: cached.tokens,
     outputs,
     echoPrefixes,
     stream: body.stream === true,

@@ -13,6 +13,8 @@ export interface Prepared {
   created: number;
   model: string;
   promptTokens: number;
+  /** Prompt tokens the prefix cache already held. */
+  cachedTokens: number;
   outputs: Generation[];
   /** Completions with `echo`: the prompt text each choice starts with. */
   echoPrefixes: string[] | null;
@@ -107,6 +109,7 @@ export function serve(ctx: Context, req: IncomingMessage, res: ServerResponse, p
  */
 class Delivery implements EngineRequest {
   readonly promptTokens: number;
+  readonly cachedTokens: number;
   readonly outputs: readonly Generation[];
   readonly stream: boolean;
   readonly maxTokensParam: number;
@@ -152,6 +155,7 @@ class Delivery implements EngineRequest {
     private readonly plan: FaultPlan | null,
   ) {
     this.promptTokens = p.promptTokens;
+    this.cachedTokens = p.cachedTokens;
     this.outputs = p.outputs;
     this.stream = p.stream;
     this.maxTokensParam = p.maxTokensParam;
