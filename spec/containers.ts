@@ -82,6 +82,9 @@ function mockEnv(cfg: RuntimeConfig): string[] {
     ["mock-seed", k.seed],
   ];
   if (k.compatGpuCacheMetric) settings.push(["mock-compat-gpu-cache-metric", "true"]);
+  // /version and the start-up banner report the vLLM release the gpu image pins, as that server would.
+  const pinned = /:v?(\d+\.\d+\.\d+[\w.+-]*)$/.exec(cfg.images.vllmGpu);
+  if (pinned) settings.push(["mock-vllm-version", pinned[1]]);
   return settings.map(([flag, value]) => `${mockEnvVar(flag)}=${value}`);
 }
 

@@ -23,7 +23,7 @@ describe("settings that reach resources", () => {
   it("passes the mock's settings to its container and none to vLLM's", () => {
     const { resources } = runIsolated("dev", stackConfig("dev", { mock: { ttftMs: 33, itlMs: 7, mode: "generate", failureRate: 0.25 } }));
     const envs: string[] = containerOf(resources, "model-server")!.inputs.envs;
-    for (const e of ["MOCK_VLLM_TTFT_MS=33", "MOCK_VLLM_ITL_MS=7", "MOCK_VLLM_MODE=generate", "MOCK_VLLM_FAILURE_RATE=0.25"]) assert.ok(envs.includes(e), e);
+    for (const e of ["MOCK_VLLM_TTFT_MS=33", "MOCK_VLLM_ITL_MS=7", "MOCK_VLLM_MODE=generate", "MOCK_VLLM_FAILURE_RATE=0.25", "MOCK_VLLM_VLLM_VERSION=0.18.0"]) assert.ok(envs.includes(e), e);
   });
 
   it("joins network.external as well as its own network, without declaring it", () => {

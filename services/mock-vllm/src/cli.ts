@@ -58,9 +58,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     }
     // vLLM's FlexibleArgumentParser treats --max_model_len as --max-model-len.
     let name = body.replace(/_/g, "-");
-    // -O3 is vLLM's shorthand for a compilation level.
-    if (!long && name.startsWith("O") && name.length > 1 && inline === undefined) {
-      inline = name.slice(1).replace(/^\./, "");
+    // As vLLM's FlexibleArgumentParser: -O3 is --optimization-level 3, -O.key=value a
+    // compilation-config key (vllm/utils/argparse_utils.py).
+    if (!long && name.startsWith("O.")) {
+      inline = `${name.slice(2)}=${inline ?? ""}`;
+      name = "cc";
+    } else if (!long && name.startsWith("O") && name.length > 1 && inline === undefined) {
+      inline = name.slice(1);
       name = "O";
     }
     let spec = findFlag(name);
@@ -99,7 +103,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     }
   }
 
-  if (positionals.length > 1) unrecognized.push(...positionals.slice(1));
+  // vLLM moves `--model X` to the positional slot (with a deprecation warning), so a model given
+  // both ways leaves one positional too many: argparse's "unrecognized arguments".
+  if (raw.has("model") && positionals.length > 0) unrecognized.push(...positionals);
+  else if (positionals.length > 1) unrecognized.push(...positionals.slice(1));
   if (unrecognized.length > 0) errors.unshift(`unrecognized arguments: ${unrecognized.join(" ")}`);
 
   const values = new Map<string, FlagValue>();

@@ -45,6 +45,10 @@ export interface Config {
   maxModelLen: number;
   maxNumSeqs: number;
   apiKeys: string[];
+  /** Served as an embedding (pooling) model: `--runner pooling` or `--convert embed|classify|reward`. */
+  pooling: boolean;
+  /** --enable-server-load-tracking: /load counts requests in flight (else always 0, as vLLM). */
+  serverLoadTracking: boolean;
   shutdownTimeoutS: number;
   blockSize: number;
   gpuMemoryUtilization: number;
@@ -86,7 +90,7 @@ export const DEFAULT_SIMULATION: SimulationConfig = {
   kvCacheTokens: 0,
   embeddingDim: 384,
   compatGpuCacheMetric: false,
-  vllmVersion: "0.11.0",
+  vllmVersion: "0.18.0",
   logRequests: false,
 };
 
@@ -101,6 +105,8 @@ export function makeConfig(partial: Partial<Omit<Config, "mock" | "limits">> & {
     maxModelLen: 32768,
     maxNumSeqs: 256,
     apiKeys: [],
+    pooling: false,
+    serverLoadTracking: false,
     shutdownTimeoutS: 10,
     blockSize: 16,
     gpuMemoryUtilization: 0.9,
@@ -152,7 +158,7 @@ export function configFromCommandLine(parsed: ParsedCommandLine, env: NodeJS.Pro
   const bool = (k: string) => v.get(k) as boolean | undefined;
   const list = (k: string) => v.get(k) as string[] | undefined;
 
-  // The positional model wins over --model, as in `vllm serve`.
+  // One of the two, never both (parseCommandLine refuses that, as `vllm serve` does).
   const model = parsed.model ?? str("model") ?? DEFAULT_MODEL;
   const maxModelLen = str("max-model-len");
   let maxModelLenValue: number | undefined;
@@ -204,6 +210,8 @@ export function configFromCommandLine(parsed: ParsedCommandLine, env: NodeJS.Pro
     maxModelLen: maxModelLenValue ?? 32768,
     maxNumSeqs: num("max-num-seqs") ?? 256,
     apiKeys: list("api-key") ?? [],
+    pooling: str("runner") === "pooling" || ["embed", "classify", "reward"].includes(str("convert") ?? ""),
+    serverLoadTracking: bool("enable-server-load-tracking") ?? false,
     shutdownTimeoutS: num("shutdown-timeout") ?? 10,
     blockSize,
     gpuMemoryUtilization: num("gpu-memory-utilization") ?? 0.9,

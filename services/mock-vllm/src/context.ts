@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { ServerResponse } from "node:http";
 import { Config } from "./config";
 import { Engine } from "./engine";
 import { ApiError, unknownModel } from "./errors";
@@ -30,9 +29,6 @@ export class Context {
   readonly modelNames: ReadonlySet<string>;
   readonly startedAt = Math.floor(Date.now() / 1000);
   phase: Phase = "loading";
-  /** Responses not yet finished, so shutdown can wait for them and then cut the rest. */
-  readonly active = new Set<ServerResponse>();
-  readonly aborters = new Map<ServerResponse, () => void>();
   /** Prompt analysis, memoised per prompt text (a pure function of the text and the block size). */
   readonly prompts: TextMemo<PromptInfo>;
   private readonly idPrefix = randomBytes(8).toString("hex");
@@ -71,15 +67,22 @@ export class Context {
     return model;
   }
 
+  /**
+   * vLLM's two context-length errors, worded as its input validation words them now (as users
+   * report them from current releases): the prompt alone is too long (param `input_tokens`), or
+   * `max_tokens` does not fit beside it (param `max_tokens`); both 400, with vLLM's
+   * `(parameter=..., value=...)` suffix.
+   */
   contextLengthError(promptTokens: number, maxTokens: number | null | undefined, what = "messages"): ApiError | null {
     const limit = this.config.maxModelLen;
     if (maxTokens != null && maxTokens < 1) return new ApiError(400, `max_tokens must be at least 1, got ${maxTokens}.`, "max_tokens");
-    if (promptTokens >= limit && maxTokens == null) {
-      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}.`, "input_tokens");
+    if (promptTokens >= limit && (maxTokens == null || promptTokens > limit)) {
+      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}. (parameter=input_tokens, value=${promptTokens})`, "input_tokens");
     }
     if (maxTokens != null && promptTokens + maxTokens > limit) {
-      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the ${what}, ${maxTokens} in the completion). Please reduce the length of the ${what} or completion.`, "max_tokens");
+      return new ApiError(400, `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${limit} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${limit} - ${promptTokens}). (parameter=max_tokens, value=${maxTokens})`, "max_tokens");
     }
     return null;
   }
+
 }

@@ -6,8 +6,12 @@ import { Job, Scheduler } from "./scheduler";
 import { Ticker } from "./ticker";
 
 /** One request as the simulated engine sees it. */
-export interface EngineRequest extends Job {
+export interface EngineRequest extends Omit<Job, "admit"> {
+  /** Set by `Engine.submit`: the scheduler calls it when the request gets its slot. */
+  admit?: () => void;
   readonly promptTokens: number;
+  /** Prompt tokens the prefix cache already held (0 for embeddings). */
+  readonly cachedTokens: number;
   /** One per choice; empty for embeddings. */
   readonly outputs: readonly Generation[];
   readonly stream: boolean;
@@ -67,7 +71,7 @@ export class Engine {
     r.arrivalAt = now();
     r.step = 0;
     r.admit = () => this.run(r);
-    return this.scheduler.submit(r);
+    return this.scheduler.submit(r as Job);
   }
 
   abort(r: EngineRequest): void {
@@ -190,16 +194,33 @@ export class Engine {
     m.generationTokens.inc(generated);
     const reached = r.firstTokenAt !== undefined && r.firstTokenAt <= t;
     if (reached) {
-      m.promptTokens.inc(r.promptTokens);
+      const prompt = r.promptTokens;
+      // A prompt held whole in the cache still recomputes its last token, as in vLLM.
+      const recomputed = prompt > 0 && r.cachedTokens >= prompt ? 1 : 0;
+      const cached = Math.min(r.cachedTokens, prompt) - recomputed;
+      m.promptTokens.inc(prompt);
+      m.promptBySource.local_compute.inc(prompt - cached);
+      m.promptBySource.local_cache_hit.inc(cached);
+      m.promptCached.inc(cached);
+      m.promptRecomputed.inc(recomputed);
+      m.prefillKvComputed.observe(prompt - cached);
+      // One prefill step per request, then one decode step per token (all choices together).
+      m.iterationTokens.observe(Math.max(1, prompt - cached));
+      const decodeSteps = Math.max(0, emitted - 1);
+      if (decodeSteps > 0) m.iterationTokens.observeMany(r.outputs.length, decodeSteps);
       m.ttft.observe((r.firstTokenAt! - arrival) / 1000);
       m.prefillTime.observe((r.firstTokenAt! - admitted) / 1000);
       m.decodeTime.observe((t - r.firstTokenAt!) / 1000);
+      if (emitted > 1) m.timePerOutputToken.observe((t - r.firstTokenAt!) / 1000 / (emitted - 1));
     }
     m.queueTime.observe((admitted - arrival) / 1000);
     m.inferenceTime.observe((t - admitted) / 1000);
     m.e2e.observe((t - arrival) / 1000);
     m.promptLen.observe(r.promptTokens);
     m.generationLen.observe(generated);
+    let most = 0;
+    for (const o of r.outputs) most = Math.max(most, Math.min(emitted, o.tokens.length));
+    m.maxGenerationTokens.observe(most);
     m.maxTokensParam.observe(r.maxTokensParam);
     m.nParam.observe(r.n);
     if (aborted || r.outputs.length === 0) {

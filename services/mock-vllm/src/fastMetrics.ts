@@ -9,7 +9,7 @@ interface MetricValue {
 interface MetricSnapshot {
   name: string;
   help: string;
-  type: "counter" | "histogram";
+  type: "counter" | "histogram" | "summary";
   aggregator: "sum";
   values: MetricValue[];
 }
@@ -27,7 +27,7 @@ abstract class FastMetric {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: "counter" | "histogram",
+    readonly type: "counter" | "histogram" | "summary",
   ) {}
   abstract get(): MetricSnapshot;
   register(registry: Registry): this {
@@ -116,5 +116,36 @@ export class FastHistogram extends FastMetric {
       values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });
     }
     return { name: this.name, help: this.help, type: "histogram", aggregator: "sum", values };
+  }
+}
+
+/** A prometheus_client Summary without quantiles: only `_count` and `_sum`, as it exports them. */
+export class SummarySeries {
+  sum = 0;
+  count = 0;
+  constructor(readonly labels: Labels) {}
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+  }
+}
+
+export class FastSummary extends FastMetric {
+  private readonly series: SummarySeries[] = [];
+  constructor(name: string, help: string) {
+    super(name, help, "summary");
+  }
+  child(labels: Labels): SummarySeries {
+    const s = new SummarySeries(labels);
+    this.series.push(s);
+    return s;
+  }
+  get(): MetricSnapshot {
+    const values: MetricValue[] = [];
+    for (const s of this.series) {
+      values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });
+      values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum });
+    }
+    return { name: this.name, help: this.help, type: "summary", aggregator: "sum", values };
   }
 }

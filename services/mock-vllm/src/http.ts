@@ -1,15 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError, errorBody } from "./errors";
+import { noteContentLength } from "./httpMetrics";
 
 // uvicorn's header; some monitoring fingerprints the server by it.
 const SERVER = "uvicorn";
 
 export function sendJson(res: ServerResponse, status: number, body: string, extraHeaders?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
+  const length = Buffer.byteLength(body);
+  noteContentLength(res, length);
   res.writeHead(status, {
     server: SERVER,
     "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
+    "content-length": length,
     ...extraHeaders,
   });
   res.end(body);

@@ -57,7 +57,7 @@ export class Scheduler {
   }
 
   /** Frees the job's slot (or queue place) and admits the next waiting job. */
-  finish(job: Job): void {
+  finish(job: Omit<Job, "admit">): void {
     if (job.state === 2) {
       this.runningCount--;
       this.kvTokens -= job.kvTokens;

@@ -6,6 +6,7 @@ import { Context } from "./context";
 import { ConnectionGuard } from "../../shared/connections";
 import { ApiError, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, UNAUTHORIZED_BODY, errorBody } from "./errors";
 import { readBody, sendError, sendJson } from "./http";
+import { HttpMetrics } from "./httpMetrics";
 import { handleEmbeddings } from "./routes/embeddings";
 import { handleChat, handleCompletion } from "./routes/generate";
 import { handleHealth, handleLoad, handleMetrics, handleVersion, modelsBody } from "./routes/info";
@@ -16,6 +17,8 @@ type Handler = (ctx: Context, req: IncomingMessage, res: ServerResponse) => void
 interface Route {
   get?: Handler;
   post?: BodyHandler;
+  /** Served only for a generative model, or only for a pooling (embedding) one, as vLLM registers them. */
+  task?: "generate" | "pooling";
 }
 
 const health: Handler = (ctx, _req, res) => handleHealth(ctx, res);
@@ -26,9 +29,9 @@ const ROUTES: Record<string, Route> = {
   "/load": { get: (ctx, _req, res) => handleLoad(ctx, res) },
   [PATHS.serverMetrics]: { get: (ctx, _req, res) => handleMetrics(ctx, res) },
   "/v1/models": { get: (ctx, _req, res) => sendJson(res, 200, modelsBody(ctx)) },
-  "/v1/chat/completions": { post: handleChat },
-  "/v1/completions": { post: handleCompletion },
-  "/v1/embeddings": { post: handleEmbeddings },
+  "/v1/chat/completions": { post: handleChat, task: "generate" },
+  "/v1/completions": { post: handleCompletion, task: "generate" },
+  "/v1/embeddings": { post: handleEmbeddings, task: "pooling" },
   "/tokenize": { post: (ctx, _req, res, body) => handleTokenize(ctx, res, body) },
   "/detokenize": { post: (ctx, _req, res, body) => handleDetokenize(ctx, res, body) },
 };
@@ -47,6 +50,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+// vLLM's AuthenticationMiddleware (vllm/entrypoints/openai/server_utils.py, with --api-key)
+// guards these prefixes only, lets CORS preflights (OPTIONS) through, and reads the scheme of
+// `Authorization: <scheme> <token>` case-insensitively.
+const PROTECTED_PREFIXES = ["/v1", "/v2", "/inference", "/cohere"];
+function isProtected(path: string): boolean {
+  for (const p of PROTECTED_PREFIXES) if (path.startsWith(p)) return true;
+  return false;
+}
+
+function authorized(keys: readonly string[], header: string | undefined): boolean {
+  if (!header) return false;
+  const space = header.indexOf(" ");
+  if (space < 0 || header.slice(0, space).toLowerCase() !== "bearer") return false;
+  return keys.includes(header.slice(space + 1));
+}
+
 function dispatch(ctx: Context, req: IncomingMessage, res: ServerResponse): void {
   const raw = req.url ?? "/";
   const q = raw.indexOf("?");
@@ -56,13 +75,11 @@ function dispatch(ctx: Context, req: IncomingMessage, res: ServerResponse): void
     const message = ctx.phase === "loading" ? "The model is still loading." : "The server is shutting down.";
     return sendError(res, new ApiError(503, message), ctx.phase === "draining" ? { connection: "close" } : undefined);
   }
-  // vLLM's API-key middleware guards /v1 only and lets CORS preflights through.
-  if (ctx.config.apiKeys.length > 0 && path.startsWith("/v1") && req.method !== "OPTIONS") {
-    const auth = req.headers.authorization;
-    if (!auth || !ctx.config.apiKeys.some((k) => auth === `Bearer ${k}`)) return sendJson(res, 401, UNAUTHORIZED_BODY);
+  if (ctx.config.apiKeys.length > 0 && req.method !== "OPTIONS" && isProtected(path) && !authorized(ctx.config.apiKeys, req.headers.authorization)) {
+    return sendJson(res, 401, UNAUTHORIZED_BODY);
   }
   const route = ROUTES[path];
-  if (!route) return sendJson(res, 404, NOT_FOUND_BODY);
+  if (!route || (route.task !== undefined && (route.task === "pooling") !== ctx.config.pooling)) return sendJson(res, 404, NOT_FOUND_BODY);
   const method = req.method;
   if ((method === "GET" || method === "HEAD") && route.get) return route.get(ctx, req, res);
   if (method === "POST" && route.post) {
@@ -102,11 +119,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   // Node drops header lines past this count silently; one more than allowed lets the guard see them.
   server.maxHeadersCount = config.maxHeaderCount + 1;
+  const http = new HttpMetrics(ctx.metrics.registry, new Set(Object.keys(ROUTES)));
   const guard = new ConnectionGuard(server, {
     errorBody,
     headers: { server: "uvicorn" },
     maxHeaderCount: config.maxHeaderCount,
-    onDone: () => {
+    onDone: (res) => {
+      http.done(res);
       if (drained) {
         server.closeIdleConnections();
         if (guard.inflight === 0) drained();
@@ -115,6 +134,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (!guard.admit(req, res)) return;
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    http.start(q < 0 ? url : url.slice(0, q), res);
     if (log) {
       const started = performance.now();
       res.on("close", () => console.log(`INFO ${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`));

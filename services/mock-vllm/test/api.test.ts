@@ -130,8 +130,10 @@ describe("OpenAI-compatible API through the official client", () => {
     assert.equal(res.usage?.prompt_tokens, ids.length);
   });
 
-  test("embeddings are deterministic unit vectors", async () => {
-    const c = client(server);
+  test("embeddings are deterministic unit vectors (a model served for pooling)", async (t) => {
+    const embedder = await start({ pooling: true });
+    t.after(() => embedder.close());
+    const c = client(embedder);
     const a = await c.embeddings.create({ model: "qwen", input: ["same text", "other"], encoding_format: "float" });
     const b = await c.embeddings.create({ model: "qwen", input: "same text", encoding_format: "float" });
     assert.equal(a.data.length, 2);

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
 import OpenAI from "openai";
-import { startServer } from "../src/server";
+import { RunningServer, startServer } from "../src/server";
 import { makeConfig } from "../src/config";
-import { chat, client, freePort, post, raw, sleep, start, stream } from "./helpers";
+import { chat, client, freePort, post, raw, sample, scrape, sleep, start, stream, waitFor } from "./helpers";
 
 // Timing assertions are one-sided with generous ceilings: the machine may be busy.
 const CEILING_MS = 1500;
@@ -54,33 +54,45 @@ describe("latency", () => {
   });
 });
 
+/** Waits (on the metrics, not the clock) until `running` requests run and `waiting` wait. */
+async function admitted(server: RunningServer, running: number, waiting: number): Promise<void> {
+  const L = { model_name: "qwen", engine: "0" };
+  await waitFor(async () => {
+    const m = await scrape(server.url);
+    return sample(m, "vllm:num_requests_running", L) === running && sample(m, "vllm:num_requests_waiting", L) === waiting;
+  }, 10_000);
+}
+
 describe("scheduling", () => {
   test("--max-num-seqs runs that many at once and queues the rest in FIFO order", async () => {
-    const server = await start({ maxNumSeqs: 1, mock: { ttftMs: 100 } });
+    const server = await start({ maxNumSeqs: 1, mock: { ttftMs: 500 } });
     try {
       const order: string[] = [];
       const t0 = performance.now();
-      await Promise.all(
-        ["first", "second", "third"].map(async (name, i) => {
-          await sleep(i * 10);
-          const res = await post(server.url, "/v1/chat/completions", chat(name));
-          order.push(JSON.parse(res.body).choices[0].message.content);
-        }),
-      );
+      // Each request is sent once the one before it is admitted or queued (seen in the metrics),
+      // so the arrival order holds however late the machine runs.
+      const pending: Promise<void>[] = [];
+      for (const [i, name] of ["first", "second", "third"].entries()) {
+        pending.push(post(server.url, "/v1/chat/completions", chat(name)).then((res) => void order.push(JSON.parse(res.body).choices[0].message.content)));
+        await admitted(server, 1, i);
+      }
+      await Promise.all(pending);
       assert.deepEqual(order, ["first", "second", "third"]);
-      assert.ok(performance.now() - t0 >= 300, "one at a time");
+      assert.ok(performance.now() - t0 >= 1500, "one at a time");
     } finally {
       await server.close();
     }
   });
 
   test("a bounded waiting queue answers 429 when full", async () => {
-    const server = await start({ maxNumSeqs: 1, mock: { ttftMs: 200, maxWaiting: 1 } });
+    const server = await start({ maxNumSeqs: 1, mock: { ttftMs: 500, maxWaiting: 1 } });
     try {
-      const results = await Promise.all([0, 1, 2].map(async (i) => {
-        await sleep(i * 20);
-        return post(server.url, "/v1/chat/completions", chat("x"));
-      }));
+      const sent: Promise<{ status: number; body: string }>[] = [];
+      for (let i = 0; i < 3; i++) {
+        sent.push(post(server.url, "/v1/chat/completions", chat("x")));
+        if (i < 2) await admitted(server, 1, i);
+      }
+      const results = await Promise.all(sent);
       assert.deepEqual(results.map((r) => r.status), [200, 200, 429]);
       assert.equal(JSON.parse(results[2].body).error.type, "RateLimitError");
     } finally {
@@ -236,7 +248,7 @@ describe("graceful shutdown", () => {
     const server = await start({ mock: { ttftMs: 100, itlMs: 50 } });
     const inflight = stream(server.url, "/v1/chat/completions", { ...chat("a b c d e f"), stream: true });
     const plain = post(server.url, "/v1/chat/completions", chat("plain"));
-    await sleep(50);
+    await admitted(server, 2, 0);
     const closing = server.close();
     await sleep(20);
     await assert.rejects(raw(server.url, "GET", "/health"), "listener closed");
@@ -249,11 +261,11 @@ describe("graceful shutdown", () => {
 
   test("requests still running at the bound are cut", async () => {
     const server = await start({ shutdownTimeoutS: 0.3, mock: { itlMs: 100 } });
-    const t0 = performance.now();
     const slow = stream(server.url, "/v1/chat/completions", { ...chat("x ".repeat(100)), stream: true });
-    await sleep(100);
+    await admitted(server, 1, 0);
+    const closedAt = performance.now();
     await server.close();
-    const elapsed = performance.now() - t0;
+    const elapsed = performance.now() - closedAt;
     const r = await slow;
     assert.ok(!r.events.some((e) => e.data === "[DONE]"), "stream was cut");
     assert.ok(elapsed >= 300 && elapsed < 300 + CEILING_MS, `closed after ${elapsed} ms`);

@@ -36,10 +36,13 @@ const completion = (extra: object = {}) => ({ model: "qwen", prompt: "hello", ma
 
 describe("request bounds with the default limits", () => {
   let server: RunningServer;
+  // Embeddings are served only by a model served for pooling, as in vLLM.
+  let embedder: RunningServer;
   before(async () => {
     server = await start({ maxModelLen: 2048 });
+    embedder = await start({ maxModelLen: 2048, pooling: true });
   });
-  after(() => server.close());
+  after(() => Promise.all([server.close(), embedder.close()]));
 
   test("n and best_of: at most VLLM_MAX_N_SEQUENCES (16384); best_of at least n", async () => {
     await refused(
@@ -108,7 +111,7 @@ describe("request bounds with the default limits", () => {
       /^prompt list length 1025 exceeds the maximum allowed count of 1024/,
     );
     await refused(
-      server,
+      embedder,
       "/v1/embeddings",
       { model: "qwen", input: new Array(1025).fill([1]) },
       400,
@@ -162,7 +165,7 @@ describe("request bounds with the default limits", () => {
       /maximum context length is 2048 tokens\. However, your request has 2048 messages/,
     );
     await refused(
-      server,
+      embedder,
       "/v1/embeddings",
       { model: "qwen", input: [new Array(3000).fill(104)] },
       400,
@@ -184,7 +187,7 @@ describe("request bounds with the default limits", () => {
 
   test("embeddings dimensions: at most --mock-embedding-dim", async () => {
     await refused(
-      server,
+      embedder,
       "/v1/embeddings",
       { model: "qwen", input: "x", dimensions: 385 },
       400,
@@ -192,7 +195,7 @@ describe("request bounds with the default limits", () => {
       /dimensions must be at most 384/,
     );
     const ok = JSON.parse(
-      (await post(server.url, "/v1/embeddings", { model: "qwen", input: "x", dimensions: 384 })).body,
+      (await post(embedder.url, "/v1/embeddings", { model: "qwen", input: "x", dimensions: 384 })).body,
     );
     assert.equal(ok.data[0].embedding.length, 384);
   });

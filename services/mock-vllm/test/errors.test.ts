@@ -18,10 +18,14 @@ function assertVllmError(res: { status: number; body: string }, status: number, 
 
 describe("bad inputs get vLLM's status and error body, and the server keeps serving", () => {
   let server: RunningServer;
+  // Embeddings are served only by a model served for pooling, as in vLLM.
+  let embedder: RunningServer;
   before(async () => {
     server = await start({ maxModelLen: 64, mock: { maxBodyBytes: 64 * 1024 } });
+    embedder = await start({ maxModelLen: 64, pooling: true, mock: { maxBodyBytes: 64 * 1024 } });
   });
-  after(() => server.close());
+  after(() => Promise.all([server.close(), embedder.close()]));
+  const at = (path: string) => (path === "/v1/embeddings" ? embedder.url : server.url);
 
   const stillServing = async () => {
     const res = await post(server.url, "/v1/chat/completions", chat("still alive"));
@@ -53,7 +57,7 @@ describe("bad inputs get vLLM's status and error body, and the server keeps serv
       ["/detokenize", { model: "qwen", tokens: ["a"] }, "tokens"],
     ];
     for (const [path, body, field] of cases) {
-      const res = await post(server.url, path, body);
+      const res = await post(at(path), path, body);
       assertVllmError(res, 400, "BadRequestError", new RegExp(field));
     }
     assertVllmError(await post(server.url, "/v1/chat/completions", { ...chat("x"), max_tokens: 0 }), 400, "BadRequestError", /max_tokens must be at least 1/);
@@ -69,7 +73,7 @@ describe("bad inputs get vLLM's status and error body, and the server keeps serv
       ["/v1/embeddings", { model: "gpt-4", input: "x" }],
       ["/tokenize", { model: "gpt-4", prompt: "x" }],
     ] as const) {
-      assertVllmError(await post(server.url, path, body), 404, "NotFoundError", /The model `gpt-4` does not exist/);
+      assertVllmError(await post(at(path), path, body), 404, "NotFoundError", /The model `gpt-4` does not exist/);
     }
     await stillServing();
   });
@@ -78,7 +82,7 @@ describe("bad inputs get vLLM's status and error body, and the server keeps serv
     const long = "word ".repeat(100);
     assertVllmError(await post(server.url, "/v1/chat/completions", chat(long)), 400, "BadRequestError", /maximum context length is 64 tokens/);
     assertVllmError(await post(server.url, "/v1/completions", { model: "qwen", prompt: "short", max_tokens: 100 }), 400, "BadRequestError", /maximum context length is 64 tokens/);
-    assertVllmError(await post(server.url, "/v1/embeddings", { model: "qwen", input: long }), 400, "BadRequestError", /maximum context length/);
+    assertVllmError(await post(embedder.url, "/v1/embeddings", { model: "qwen", input: long }), 400, "BadRequestError", /maximum context length/);
     // The official client surfaces it as BadRequestError.
     await assert.rejects(client(server).chat.completions.create(chat(long)), (e: unknown) => e instanceof OpenAI.BadRequestError && e.status === 400);
     await stillServing();

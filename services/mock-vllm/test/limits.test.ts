@@ -68,13 +68,17 @@ const HUGE_N = ["100000000", "1e308", "9007199254740993", "1" + "0".repeat(299)]
 describe("issue 14: requests that used to kill mock-vllm are refused before any work", () => {
   let svc: Service;
   let probe: ReturnType<typeof healthProbe>;
+  // Embeddings are served only by a model served for pooling, as in vLLM.
+  let embedder: Service;
   before(async () => {
     svc = await startService("mock");
+    embedder = await startService("mock", { args: ["--convert", "embed"] });
     probe = healthProbe(svc, 100);
   });
   after(async () => {
     probe.stop();
     await svc.stop();
+    await embedder.stop();
   });
 
   for (const n of HUGE_N) {
@@ -106,9 +110,9 @@ describe("issue 14: requests that used to kill mock-vllm are refused before any 
   test("embeddings of 1,000,000 inputs (5 MB), and of 100k", async () => {
     const inputs = (count: number) => `{"model":"m","input":[${new Array(count).fill('"a"').join(",")}]}`;
     // A million values is refused on the body's size before it is even parsed.
-    assertRefused(await send(svc.port, "/v1/embeddings", inputs(1_000_000)), 413, null, /more than 262144 JSON values/);
+    assertRefused(await send(embedder.port, "/v1/embeddings", inputs(1_000_000)), 413, null, /more than 262144 JSON values/);
     assertRefused(
-      await send(svc.port, "/v1/embeddings", inputs(100_000)),
+      await send(embedder.port, "/v1/embeddings", inputs(100_000)),
       400,
       "input",
       /^input list length 100000 exceeds the maximum allowed count of 1024\. .*VLLM_MAX_COMPLETION_PROMPTS/,
@@ -117,7 +121,7 @@ describe("issue 14: requests that used to kill mock-vllm are refused before any 
 
   test("embeddings dimensions = 100000000", async () => {
     assertRefused(
-      await send(svc.port, "/v1/embeddings", `{"model":"m","input":"hello","dimensions":100000000}`),
+      await send(embedder.port, "/v1/embeddings", `{"model":"m","input":"hello","dimensions":100000000}`),
       400,
       "dimensions",
       /dimensions must be at most 384 .*got 100000000/,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { countTokens } from "../src/tokenizer";
-import { chat, client, post, raw, sample, scrape, scrapeHistograms, sleep, start, stream } from "./helpers";
+import { chat, client, post, raw, sample, scrape, scrapeHistograms, sleep, start, stream, waitFor } from "./helpers";
 
 const L = { model_name: "qwen", engine: "0" };
 
@@ -38,7 +38,7 @@ describe("/metrics", () => {
       assert.equal(types["vllm:gpu_cache_usage_perc"], undefined, "deprecated gauge only in compatibility mode");
       assert.equal(sample(families, "vllm:num_requests_running", L), 0);
       const success = families.find((f) => f.name === "vllm:request_success_total")!;
-      assert.deepEqual(success.metrics.map((m) => m.labels?.finished_reason).sort(), ["abort", "length", "stop"]);
+      assert.deepEqual(success.metrics.map((m) => m.labels?.finished_reason).sort(), ["abort", "error", "length", "repetition", "stop"]);
       assert.ok(success.metrics.every((m) => m.labels?.model_name === "qwen" && m.labels?.engine === "0"));
     } finally {
       await server.close();
@@ -76,10 +76,15 @@ describe("/metrics", () => {
   });
 
   test("running, waiting and KV usage reflect in-flight requests; histograms record latency", async () => {
-    const server = await start({ maxNumSeqs: 2, mock: { ttftMs: 50, itlMs: 50, compatGpuCacheMetric: true } });
+    // Streams of ~1.3 s: the snapshot below is taken once all five are admitted or queued (an
+    // event, not a fixed sleep), and a stalled machine only makes that window longer.
+    const server = await start({ maxNumSeqs: 2, serverLoadTracking: true, mock: { ttftMs: 300, itlMs: 200, compatGpuCacheMetric: true } });
     try {
       const streams = Array.from({ length: 5 }, () => stream(server.url, "/v1/chat/completions", { ...chat("a b c d e f"), stream: true }));
-      await sleep(150);
+      await waitFor(async () => {
+        const m = await scrape(server.url);
+        return sample(m, "vllm:num_requests_running", L) === 2 && sample(m, "vllm:num_requests_waiting", L) === 3;
+      }, 5000);
       const m = await scrape(server.url);
       assert.equal(sample(m, "vllm:num_requests_running", L), 2);
       assert.equal(sample(m, "vllm:num_requests_waiting", L), 3);
@@ -94,13 +99,13 @@ describe("/metrics", () => {
       assert.equal(sample(after, "vllm:kv_cache_usage_perc", L), 0);
       const h = await scrapeHistograms(server.url);
       assert.equal(sample(h, "vllm:time_to_first_token_seconds_count", L), 5);
-      assert.ok(sample(h, "vllm:time_to_first_token_seconds_sum", L)! / 5 >= 0.05);
+      assert.ok(sample(h, "vllm:time_to_first_token_seconds_sum", L)! / 5 >= 0.3);
       assert.ok(sample(h, "vllm:request_queue_time_seconds_sum", L)! > 0.1, "three of five requests queued");
       const itlCount = sample(h, "vllm:inter_token_latency_seconds_count", L)!;
       assert.ok(itlCount > 0);
       // Server-side gaps can be shortened by a late previous token (times are absolute), never
       // by much on average.
-      assert.ok(sample(h, "vllm:inter_token_latency_seconds_sum", L)! / itlCount >= 0.035);
+      assert.ok(sample(h, "vllm:inter_token_latency_seconds_sum", L)! / itlCount >= 0.15);
       assert.equal(sample(h, "vllm:e2e_request_latency_seconds_count", L), 5);
     } finally {
       await server.close();

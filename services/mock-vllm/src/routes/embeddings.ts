@@ -61,6 +61,7 @@ export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: Server
   let finished = false;
   const r: EngineRequest = {
     promptTokens,
+    cachedTokens: 0,
     outputs: [],
     stream: false,
     maxTokensParam: 1,
@@ -68,7 +69,6 @@ export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: Server
     kvTokens: promptTokens,
     stallAfterTokens: -1,
     stallMs: plan && plan.stallMs > 0 ? plan.stallMs : 0,
-    admit: () => undefined,
     onDone: (aborted) => {
       finished = true;
       if (aborted || (plan && plan.dropAfterTokens >= 0)) return void res.destroy();

@@ -1,32 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { lastUserText, renderChat } from "../chatTemplate";
 import { Context } from "../context";
-import { EngineRequest } from "../engine";
-import { ApiError, errorBody } from "../errors";
-import { FaultPlan } from "../faults";
+import { ApiError } from "../errors";
 import { Generation, generate } from "../generator";
-import { sendError, sendJson, startEventStream } from "../http";
 import { checkBestOf, checkLogprobs, checkN, checkPromptCount, checkResponseTokens, checkStop } from "../limits";
 import { Rng, createRng, hashString } from "../rng";
 import { CompletionRequest, chatRequest, completionRequest, parseBody } from "../schemas";
 import { VOCAB_SIZE, countTokens, detokenize, isValidTokenId } from "../tokenizer";
-
-/** A request fully decided (text, lengths, options) before any simulated time passes. */
-interface Prepared {
-  kind: "chat" | "completion";
-  id: string;
-  created: number;
-  model: string;
-  promptTokens: number;
-  outputs: Generation[];
-  /** Completions with `echo`: the prompt text each choice starts with. */
-  echoPrefixes: string[] | null;
-  stream: boolean;
-  includeUsage: boolean;
-  continuousUsage: boolean;
-  maxTokensParam: number;
-  n: number;
-}
+import { serve } from "./respond";
 
 interface Sampling {
   n?: number | null;
@@ -66,9 +47,9 @@ function checkSampling(ctx: Context, body: Sampling, maxTokens: number | null | 
  * per token of context is over for sure (a token covers at most three), and is only counted, so
  * a 16 MB prompt is refused without building its token ids and cache blocks.
  */
-function countPrompt(ctx: Context, prompt: string, maxTokens: number | null | undefined, what: string): number {
+function countPrompt(ctx: Context, prompt: string, maxTokens: number | null | undefined, what: string, cached: { tokens: number }): number {
   const over = prompt.length > 3 * ctx.config.maxModelLen;
-  const count = over ? countTokens(prompt) : countPrefix(ctx, prompt);
+  const count = over ? countTokens(prompt) : countPrefix(ctx, prompt, cached);
   const lengthError = ctx.contextLengthError(count, maxTokens, what);
   if (lengthError) throw lengthError;
   return count;
@@ -105,11 +86,14 @@ function generateChoices(ctx: Context, body: Sampling, echoText: string, budget:
   }
 }
 
-function countPrefix(ctx: Context, prompt: string): number {
+/** Counts the prompt's tokens and adds those served from the prefix cache to `cached`. */
+function countPrefix(ctx: Context, prompt: string, cached: { tokens: number }): number {
   const info = ctx.prompts.get(prompt);
   if (ctx.prefixCache) {
+    const hits = ctx.prefixCache.lookupBlocks(info.blocks);
     ctx.metrics.prefixQueries.inc(info.tokens);
-    ctx.metrics.prefixHits.inc(ctx.prefixCache.lookupBlocks(info.blocks));
+    ctx.metrics.prefixHits.inc(hits);
+    cached.tokens += hits;
   }
   return info.tokens;
 }
@@ -126,7 +110,8 @@ export function handleChat(ctx: Context, req: IncomingMessage, res: ServerRespon
     // Each message renders to at least one token: these cannot fit, whatever their text.
     throw new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${body.messages.length} messages, at least one token each. Please reduce the length of the messages.`, "messages");
   }
-  const promptTokens = countPrompt(ctx, renderChat(body.messages), maxTokens, "messages");
+  const cached = { tokens: 0 };
+  const promptTokens = countPrompt(ctx, renderChat(body.messages), maxTokens, "messages", cached);
   const budget = maxTokens ?? limit - promptTokens;
   const echoText = lastUserText(body.messages);
   const l = ctx.config.limits;
@@ -142,6 +127,7 @@ export function handleChat(ctx: Context, req: IncomingMessage, res: ServerRespon
     created: Math.floor(Date.now() / 1000),
     model,
     promptTokens,
+    cachedTokens: cached.tokens,
     outputs,
     echoPrefixes: null,
     stream: body.stream === true,
@@ -174,7 +160,8 @@ export function handleCompletion(ctx: Context, req: IncomingMessage, res: Server
   const l = ctx.config.limits;
   checkLogprobs(l, body.logprobs, "sample", "logprobs", VOCAB_SIZE);
   const prompts = promptTexts(ctx, body.prompt, body.max_tokens);
-  const counts = prompts.map((p) => countPrompt(ctx, p, body.max_tokens, "prompt"));
+  const cached = { tokens: 0 };
+  const counts = prompts.map((p) => countPrompt(ctx, p, body.max_tokens, "prompt", cached));
   const budgets = counts.map((c) => body.max_tokens ?? ctx.config.maxModelLen - c);
   // Everything the response would carry, echoed prompts included, before any of it is made.
   let bound = 0;
@@ -201,6 +188,7 @@ export function handleCompletion(ctx: Context, req: IncomingMessage, res: Server
     created: Math.floor(Date.now() / 1000),
     model,
     promptTokens,
+    cachedTokens: cached.tokens,
     outputs,
     echoPrefixes,
     stream: body.stream === true,
@@ -211,172 +199,3 @@ export function handleCompletion(ctx: Context, req: IncomingMessage, res: Server
   });
 }
 
-function usage(p: Prepared, completionTokens: number): string {
-  return `{"prompt_tokens":${p.promptTokens},"total_tokens":${p.promptTokens + completionTokens},"completion_tokens":${completionTokens},"prompt_tokens_details":null}`;
-}
-
-function completionTokens(p: Prepared): number {
-  let c = 0;
-  for (const o of p.outputs) c += o.tokens.length;
-  return c;
-}
-
-function fullResponse(p: Prepared): string {
-  const u = usage(p, completionTokens(p));
-  const head = `{"id":"${p.id}","object":"${p.kind === "chat" ? "chat.completion" : "text_completion"}","created":${p.created},"model":${JSON.stringify(p.model)},"choices":[`;
-  let choices = "";
-  for (let i = 0; i < p.outputs.length; i++) {
-    const o = p.outputs[i];
-    const stop = o.stopReason === null ? "null" : JSON.stringify(o.stopReason);
-    if (i > 0) choices += ",";
-    if (p.kind === "chat") {
-      choices += `{"index":${i},"message":{"role":"assistant","content":${JSON.stringify(o.text)},"refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning_content":null},"logprobs":null,"finish_reason":"${o.finishReason}","stop_reason":${stop}}`;
-    } else {
-      const text = p.echoPrefixes ? p.echoPrefixes[i] + o.text : o.text;
-      choices += `{"index":${i},"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":"${o.finishReason}","stop_reason":${stop},"prompt_logprobs":null}`;
-    }
-  }
-  return `${head}${choices}],"service_tier":null,"system_fingerprint":null,"usage":${u},"prompt_logprobs":null,"kv_transfer_params":null}`;
-}
-
-/** Server-Sent Events in vLLM's chunk format, built from per-request string templates. */
-class StreamWriter {
-  private readonly head: string;
-  private emitted = 0;
-  constructor(private readonly p: Prepared) {
-    const object = p.kind === "chat" ? "chat.completion.chunk" : "text_completion";
-    this.head = `data: {"id":"${p.id}","object":"${object}","created":${p.created},"model":${JSON.stringify(p.model)},"choices":[{"index":`;
-  }
-  private tail(): string {
-    return this.p.continuousUsage && this.p.includeUsage ? `],"usage":${usage(this.p, this.emitted)}}\n\n` : "]}\n\n";
-  }
-  role(i: number): string {
-    return `${this.head}${i},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}${this.tail()}`;
-  }
-  token(i: number, text: string, finish: Generation | null): string {
-    this.emitted++;
-    const end = finish ? `"finish_reason":"${finish.finishReason}","stop_reason":${finish.stopReason === null ? "null" : JSON.stringify(finish.stopReason)}` : `"finish_reason":null`;
-    if (this.p.kind === "chat") return `${this.head}${i},"delta":{"content":${JSON.stringify(text)}},"logprobs":null,${end}}${this.tail()}`;
-    return `${this.head}${i},"text":${JSON.stringify(text)},"logprobs":null,${end}${finish ? "" : ',"stop_reason":null'}}${this.tail()}`;
-  }
-  finalUsage(): string {
-    const object = this.p.kind === "chat" ? "chat.completion.chunk" : "text_completion";
-    return `data: {"id":"${this.p.id}","object":"${object}","created":${this.p.created},"model":${JSON.stringify(this.p.model)},"choices":[],"usage":${usage(this.p, completionTokens(this.p))}}\n\n`;
-  }
-}
-
-const INJECTED = "Injected failure (mock-vllm fault injection)";
-
-function serve(ctx: Context, req: IncomingMessage, res: ServerResponse, p: Prepared): void {
-  let longest = 0;
-  for (const o of p.outputs) if (o.tokens.length > longest) longest = o.tokens.length;
-  const plan = ctx.faults.plan(req.headers, longest);
-  if (plan) {
-    if (plan.failStatus >= 0) return sendError(res, new ApiError(plan.failStatus, INJECTED));
-    if (plan.dropAfterTokens === 0) {
-      req.socket.destroy();
-      return;
-    }
-    if (plan.stallMs > 0 && plan.stallAfterTokens < 0) {
-      const timer = setTimeout(() => start(ctx, res, p, plan), plan.stallMs);
-      res.on("close", () => clearTimeout(timer));
-      return;
-    }
-  }
-  start(ctx, res, p, plan);
-}
-
-function start(ctx: Context, res: ServerResponse, p: Prepared, plan: FaultPlan | null): void {
-  if (res.destroyed) return;
-  if (!ctx.scheduler.hasRoom()) {
-    return sendError(res, new ApiError(429, "The server is busy: the waiting queue is full."));
-  }
-  let kvTokens = p.promptTokens;
-  for (const o of p.outputs) kvTokens += o.tokens.length;
-  const writer = p.stream ? new StreamWriter(p) : null;
-  let finished = false;
-  let dropping = false;
-  let pending = "";
-  const r: EngineRequest = {
-    promptTokens: p.promptTokens,
-    outputs: p.outputs,
-    stream: p.stream,
-    maxTokensParam: p.maxTokensParam,
-    n: p.n,
-    kvTokens,
-    stallAfterTokens: plan && plan.stallMs > 0 ? plan.stallAfterTokens : -1,
-    stallMs: plan && plan.stallAfterTokens >= 0 ? plan.stallMs : 0,
-    admit: noop,
-    onStep: writer ? (step) => onStep(step) : undefined,
-    onFlush: writer ? () => flush() : undefined,
-    backlog: writer ? () => pending.length : undefined,
-    congested: writer ? () => res.writableNeedDrain : undefined,
-    whenWritable: writer ? (fn) => (res.writableNeedDrain ? res.once("drain", fn) : setImmediate(fn)) : undefined,
-    onDone: (aborted) => {
-      finished = true;
-      if (aborted) {
-        if (!res.writableEnded && !dropping) res.destroy();
-      } else if (writer) {
-        endStream();
-      } else if (plan && plan.dropAfterTokens > 0) {
-        res.destroy();
-      } else if (plan && plan.errorAfterTokens >= 0) {
-        sendError(res, new ApiError(500, INJECTED));
-      } else {
-        sendJson(res, 200, fullResponse(p));
-      }
-    },
-  };
-
-  const onStep = (step: number) => {
-    let out = "";
-    if (step === 0 && p.kind === "chat") for (let i = 0; i < p.outputs.length; i++) out += writer!.role(i);
-    if (plan && plan.errorAfterTokens === step) {
-      res.end(`${pending}${out}data: ${errorBody(500, INJECTED)}\n\ndata: [DONE]\n\n`);
-      ctx.engine.abort(r);
-      return;
-    }
-    for (let i = 0; i < p.outputs.length; i++) {
-      const o = p.outputs[i];
-      if (step >= o.tokens.length) continue;
-      let text = o.tokens[step];
-      if (step === 0 && p.echoPrefixes) text = p.echoPrefixes[i] + text;
-      out += writer!.token(i, text, step === o.tokens.length - 1 ? o : null);
-    }
-    if (plan && plan.dropAfterTokens === step + 1) {
-      // Cut only once those tokens are on the wire, so the client sees exactly that many.
-      dropping = true;
-      res.write(pending + out, () => res.destroy());
-      ctx.engine.abort(r);
-      return;
-    }
-    // Steps due together (zero latency, or a late timer) leave in one write, as vLLM's output
-    // processor also hands over whatever accumulated since the last read.
-    pending += out;
-  };
-  const flush = () => {
-    if (pending === "") return;
-    res.write(pending);
-    pending = "";
-  };
-
-  const endStream = () => {
-    let out = pending;
-    // Choices with no token at all still get their role and finish chunks.
-    for (let i = 0; i < p.outputs.length; i++) {
-      const o = p.outputs[i];
-      if (o.tokens.length > 0) continue;
-      if (p.kind === "chat" && r.steps === 0) out += writer!.role(i);
-      out += writer!.token(i, p.echoPrefixes ? p.echoPrefixes[i] : "", o);
-    }
-    if (p.includeUsage) out += writer!.finalUsage();
-    res.end(out + "data: [DONE]\n\n");
-  };
-
-  if (writer) startEventStream(res);
-  ctx.engine.submit(r);
-  // Still running after submit: a client that goes away aborts the request, as in vLLM.
-  if (!finished) res.on("close", () => finished || ctx.engine.abort(r));
-}
-
-function noop(): void {}

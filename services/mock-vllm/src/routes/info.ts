@@ -4,7 +4,8 @@ import { sendEmpty, sendJson } from "../http";
 
 export function modelsBody(ctx: Context): string {
   const c = ctx.config;
-  const created = ctx.startedAt;
+  // vLLM stamps each card when the list is made, not when the server started.
+  const created = Math.floor(Date.now() / 1000);
   const data = c.servedModelNames.map((id, i) => ({
     id,
     object: "model",
@@ -42,8 +43,10 @@ export function handleVersion(ctx: Context, res: ServerResponse): void {
   sendJson(res, 200, JSON.stringify({ version: ctx.config.mock.vllmVersion }));
 }
 
+/** vLLM counts requests in flight only with --enable-server-load-tracking; otherwise 0. */
 export function handleLoad(ctx: Context, res: ServerResponse): void {
-  sendJson(res, 200, `{"server_load":${ctx.scheduler.running + ctx.scheduler.waiting}}`);
+  const load = ctx.config.serverLoadTracking ? ctx.scheduler.running + ctx.scheduler.waiting : 0;
+  sendJson(res, 200, `{"server_load":${load}}`);
 }
 
 export function handleMetrics(ctx: Context, res: ServerResponse): void {
