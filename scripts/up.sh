@@ -14,4 +14,6 @@ pulumi stack select --create "$stack" --non-interactive >&2
 
 # Refreshes only when a container or the network of the stack is missing or stopped.
 mapfile -t refresh < <(bash scripts/lib/refresh-flag.sh "$stack")
-exec pulumi up --stack "$stack" --yes --skip-preview --non-interactive "${refresh[@]}" "$@"
+# The policy pack checks every resource before it is created or changed (see policy/).
+mapfile -t policy < <(bash scripts/lib/policy-flags.sh "$stack")
+exec pulumi up --stack "$stack" --yes --skip-preview --non-interactive "${refresh[@]}" "${policy[@]}" "$@"

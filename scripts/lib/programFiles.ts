@@ -7,6 +7,7 @@ export const PROGRAM_FILES = [
   "host",
   "program",
   "components",
+  "policy",
   "services",
   "scripts",
   "tools",
