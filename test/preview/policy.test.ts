@@ -2,6 +2,7 @@
 // engine. The committed stacks pass; a stack that breaks a mandatory rule fails its preview with
 // the policy, the resource and what to change, and nothing is created.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -86,6 +87,25 @@ describe("the policy pack in real previews", { skip }, () => {
       await assertNothingCreated(stack);
     });
   }
+
+  it("stops `npm run up` of a stack that breaks a rule before it creates anything", async () => {
+    const stack = name("up");
+    await project.stack(stack, "dev", { "network.bindAddress": "0.0.0.0" });
+    const result = spawnSync("bash", ["scripts/up.sh", stack], {
+      cwd: project.dir,
+      env: { ...process.env, ...project.env },
+      encoding: "utf8",
+      timeout: 300_000,
+    });
+    try {
+      const output = result.stdout + result.stderr;
+      assert.notEqual(result.status, 0, output);
+      assert.ok(output.includes("[mandatory]  host-ports-loopback  (docker:index/container:Container: runtime-server-container)"), output);
+      await assertNothingCreated(stack);
+    } finally {
+      await project.cleanup(stack);
+    }
+  });
 
   it("fails a program that passes a token in plain text and leaves a volume unlabelled, creating nothing", async () => {
     // Rules no stack setting can break: a program of its own, in a copy of the project.
