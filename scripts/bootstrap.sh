@@ -15,6 +15,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 
+# The policy pack has its own dependencies (its Pulumi SDK runs it): installed the same way.
+if [ ! -f policy/node_modules/.package-lock.json ] || [ policy/package-lock.json -nt policy/node_modules/.package-lock.json ]; then
+  step "installing the policy pack's npm dependencies (npm ci in policy/)"
+  npm ci --prefix policy --no-audit --no-fund >&2
+fi
+
 step "bundling services"
 bash scripts/build-services.sh >&2
 if [ "${1:-}" != "--no-engine" ]; then

@@ -15,4 +15,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
 fi
 npx eslint --max-warnings 0 .
 shellcheck -x scripts/*.sh scripts/lib/*.sh tools/offline/*.sh .ci/run
+# The workflows, their `run:` blocks through shellcheck too.
+actionlint="$(bash tools/offline/actionlint.sh)"
+"$actionlint" -shellcheck "$(command -v shellcheck)" .github/workflows/*.yml
 echo "lint: clean" >&2

@@ -14,4 +14,8 @@ pulumi stack select --create "$stack" --non-interactive >&2
 
 # Refreshes only when a container or the network of the stack is missing or stopped.
 mapfile -t refresh < <(bash scripts/lib/refresh-flag.sh "$stack")
-exec pulumi up --stack "$stack" --yes --skip-preview --non-interactive "${refresh[@]}" "$@"
+# The policy pack (see policy/) runs in up's preview, over every resource before anything changes:
+# with --skip-preview a violation would stop the update only at the offending resource, after the
+# ones before it were created.
+mapfile -t policy < <(bash scripts/lib/policy-flags.sh "$stack")
+exec pulumi up --stack "$stack" --yes --non-interactive "${refresh[@]}" "${policy[@]}" "$@"

@@ -8,6 +8,7 @@ export const PROGRAM_FILES = [
   "host",
   "program",
   "components",
+  "policy",
   "services",
   "scripts",
   "tools",

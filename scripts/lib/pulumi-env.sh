@@ -4,7 +4,8 @@
 # account is needed. Call `pulumi_env [--skip-plugins]` from the repository root.
 #
 # Environment (each optional):
-#   PULUMI_BACKEND_URL        state backend (default file://$HOME/.inference-runtime/state)
+#   PULUMI_BACKEND_URL        state backend (default file://$HOME/.inference-runtime/state, or
+#                             Pulumi Cloud when PULUMI_ACCESS_TOKEN is set)
 #   PULUMI_CONFIG_PASSPHRASE  passphrase of the stacks' secrets (default: empty, which the
 #                             committed stack files are salted for; fit only for throwaway local
 #                             stacks: see the README to set your own)
@@ -15,7 +16,8 @@ pulumi_env() {
   local toolchain_env
   toolchain_env="$(bash tools/offline/toolchain.sh --env "$@")"
   eval "$toolchain_env"
-  if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+  # With a Pulumi Cloud access token and no backend named, the CLI's default (Pulumi Cloud) is meant.
+  if [ -z "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_ACCESS_TOKEN:-}" ]; then
     mkdir -p "${HOME}/.inference-runtime/state"
     export PULUMI_BACKEND_URL="file://${HOME}/.inference-runtime/state"
   fi

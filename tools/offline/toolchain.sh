@@ -10,7 +10,7 @@
 # everything else goes to stderr. See tools/offline/README.md.
 set -euo pipefail
 
-RECIPE=1 # bump when the way binaries are built changes
+RECIPE=2 # bump when the way binaries are built changes
 
 usage() {
   cat >&2 <<'EOF'
@@ -271,6 +271,45 @@ logged() {
   return "$rc"
 }
 
+# write_policy_launcher OUT: what runs a Node.js policy pack, as Pulumi's own distribution has it:
+# started in the pack's directory with the engine address and the pack, it runs node on the pack's
+# own @pulumi/pulumi/cmd/run-policy-pack.
+write_policy_launcher() {
+  cat >"$1.tmp" <<'LAUNCHER'
+#!/bin/sh
+# pulumi-analyzer-policy, written by inference-runtime's tools/offline/toolchain.sh: runs the
+# Node.js policy pack in the working directory with the pack's own Pulumi SDK.
+if [ ! -f node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js ]; then
+  echo "pulumi-analyzer-policy: the policy pack's dependencies are not installed: run npm ci in $(pwd)" >&2
+  exit 1
+fi
+exec node ./node_modules/@pulumi/pulumi/cmd/run-policy-pack "$@"
+LAUNCHER
+  chmod 0755 "$1.tmp"
+  mv -f "$1.tmp" "$1"
+}
+
+# build_host_front OUT SDK_GOMOD: builds tools/offline/nodejs-host-front against the pinned sdk/v3.
+build_host_front() {
+  local out=$1 sdk_gomod=$2 dir=$SRC/nodejs-host-front
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cp "$ROOT/tools/offline/nodejs-host-front/main.go" "$dir/"
+  {
+    printf 'module inference-runtime.toolchain/nodejs-host-front\n\ngo %s\n' "$(go_directive "$sdk_gomod")"
+    local replaces
+    replaces=$(remote_replaces "$sdk_gomod")
+    [ -z "$replaces" ] || printf '\n%s\n' "$replaces"
+  } >"$dir/go.mod"
+  (
+    cd "$dir"
+    step "pulumi-language-nodejs front: resolve modules" logged "$dir/get.log" nice -n "$NICENESS" go get "$PULUMI_SDK_MOD@v$PULUMI_PIN" || exit 1
+    step "pulumi-language-nodejs front: compile" logged "$dir/build.log" nice -n "$NICENESS" \
+      go build -p "$JOBS" -trimpath -ldflags "-s -w" -o "$out.tmp" . || exit 1
+    mv -f "$out.tmp" "$out"
+  )
+}
+
 build_cli_and_host() {
   local pkg_gomod sdk_dir godir replaces host_pseudo host_desc
   mkdir -p "$BIN"
@@ -317,6 +356,16 @@ build_cli_and_host() {
   # Dynamic providers (pulumi.dynamic.Resource) run through this small
   # launcher, shipped with the Node.js SDK sources of the same release.
   install -m 0755 "$sdk_dir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
+
+  write_policy_launcher "$BIN/pulumi-analyzer-policy"
+  # The CLI runs a Node.js policy pack through the language host's RunPlugin; the fallback host
+  # predates that call, so a front answers it and forwards everything else (see its source).
+  if [ "$host_desc" = "$NODEJS_HOST_FALLBACK_PKG@$NODEJS_HOST_FALLBACK_SDK" ]; then
+    mv -f "$BIN/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs-base"
+    build_host_front "$BIN/pulumi-language-nodejs" "$(mod_download "$PULUMI_SDK_MOD@v$PULUMI_PIN" GoMod)" ||
+      die "pulumi-language-nodejs front: build failed (log: $SRC/nodejs-host-front)"
+    host_desc="$host_desc behind tools/offline/nodejs-host-front"
+  fi
 
   cli_dir_fits "$BIN" || die "the built pulumi CLI does not report version >= $PULUMI_PIN"
   {
