@@ -14,6 +14,7 @@ import { agentHealthcheck, healthcheck, modelServerEnv, serveArgs, workerAgentEn
 import { parseCommandLine } from "../../services/mock-vllm/src/cli";
 import { configFromCommandLine } from "../../services/mock-vllm/src/config";
 import { loadSettings } from "../../services/worker-agent/src/settings";
+import { bundled } from "../lib/bundle";
 import { ROOT, stackConfig } from "./harness";
 
 const envOf = (list: string[]) => Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
@@ -85,9 +86,9 @@ describe("program and services agree", () => {
       const server = http.createServer((_req, res) => res.writeHead(status).end()).listen(0, "127.0.0.1");
       await once(server, "listening");
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATHS.serverHealth}`;
-      const main = path.join(ROOT, "services", service, "src", "main.ts");
+      const main = bundled(`services/${service}/src/main.ts`);
       const exitCode = async (target: string) => {
-        const child = spawn(process.execPath, ["--import", "tsx", main, flag, target], { stdio: "ignore" });
+        const child = spawn(process.execPath, [main, flag, target], { stdio: "ignore" });
         return (await once(child, "exit"))[0];
       };
       try {

@@ -1,11 +1,12 @@
 // Runs the real program (index.ts) under Pulumi's mocks with a stack's real config files, and
-// records every resource it declares. One stack per process: Pulumi's runtime is global.
+// records every resource it declares. Runs in one process follow each other (each sets the
+// whole config and fresh mocks); a run that needs an environment of its own uses runIsolated.
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as esbuild from "esbuild";
 import * as yaml from "js-yaml";
+import { bundled } from "../lib/bundle";
 
 // Two levels up from test/unit, or one from dist/ where runIsolated's bundle of this file runs.
 export const ROOT = path.resolve(__dirname, path.basename(__dirname) === "dist" ? ".." : "../..");
@@ -135,8 +136,8 @@ export interface ProgramRun {
 }
 
 /**
- * runProgram in a child process of its own (Pulumi's runtime is global, one program per process),
- * so one test file can run the program with many configs.
+ * runProgram in a child process of its own, for runs that need their own environment (PATH,
+ * DOCKER_HOST: what the engine checks read).
  */
 export function runIsolated(
   stack: string,
@@ -145,27 +146,13 @@ export function runIsolated(
   mode: "preview" | "up" = "preview",
   env: Record<string, string> = {},
 ): ProgramRun {
-  const out = execFileSync("node", [isolatedRunner(), JSON.stringify([stack, config, secretKeys, mode])], {
+  const out = execFileSync("node", [bundled("test/unit/isolatedRun.ts"), JSON.stringify([stack, config, secretKeys, mode])], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 60_000,
     env: { ...process.env, ...env },
   });
   return JSON.parse(out.trim().split("\n").pop()!);
-}
-
-let runner: string | undefined;
-/**
- * The program and this harness bundled once per test process into dist/ (packages stay
- * external), so each child starts in plain node: loading the Pulumi SDK through tsx's hooks
- * cost about 1.5 s of CPU per child. dist/ sits where the program's own `__dirname` paths expect.
- */
-function isolatedRunner(): string {
-  if (runner) return runner;
-  const outfile = path.join(ROOT, "dist", `unit-program-${process.pid}.js`);
-  esbuild.buildSync({ entryPoints: [path.join(ROOT, "test", "unit", "isolatedRun.ts")], outfile, bundle: true, platform: "node", target: "node20", packages: "external", logLevel: "error" });
-  process.on("exit", () => fs.rmSync(outfile, { force: true }));
-  return (runner = outfile);
 }
 
 /** The plain value of an Output (or a plain value as is). */

@@ -3,12 +3,12 @@
 // output to the option: a volume is listed exactly when it is declared with retainOnDelete.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runIsolated, stackConfig } from "./harness";
+import { runProgram, stackConfig } from "./harness";
 
 describe("what the policy pack reads for retainOnDelete", () => {
   for (const keep of [true, false]) {
-    it(`keptOnDestroy lists exactly the volumes declared with retainOnDelete (gpu, cache.keepOnDestroy ${keep})`, () => {
-      const run = runIsolated("gpu", stackConfig("gpu", { cache: { keepOnDestroy: keep } }));
+    it(`keptOnDestroy lists exactly the volumes declared with retainOnDelete (gpu, cache.keepOnDestroy ${keep})`, async () => {
+      const run = await runProgram("gpu", stackConfig("gpu", { cache: { keepOnDestroy: keep } }));
       const volumes = run.resources.filter((r) => r.type === "docker:index/volume:Volume");
       assert.ok(volumes.length >= 2);
       const retained = volumes.filter((v) => run.options[v.name].retainOnDelete).map((v) => `volume ${v.inputs.name}`).sort();

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
-import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import OpenAI from "openai";
 import { Config, SimulationConfig, makeConfig } from "../src/config";
@@ -93,16 +92,16 @@ export function sample(families: ReturnType<typeof parsePrometheusTextFormat>, n
 
 // One way to find a free loopback port, shared with the fuzzer's process launcher.
 export { freePort } from "../../fuzz/target";
+import { bundled } from "../../../test/lib/bundle";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const chat = (content: string) => ({ model: "qwen", messages: [{ role: "user" as const, content }] });
 
-const MAIN = join(__dirname, "..", "src", "main.ts");
 
 /** The real mock-vllm process (`vllm serve` arguments), with its stdout and stderr collected. */
 export function runMain(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [bundled("services/mock-vllm/src/main.ts"), ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunningAgent } from "../src/main";
 import { FakeModelServer, freePort, getJson, INSTANCE_ID, startTestAgent, waitFor } from "./helpers";
+import { bundled } from "../../../test/lib/bundle";
 
 describe("agent endpoints (standalone)", () => {
   let agent: RunningAgent;
@@ -96,11 +96,11 @@ describe("what the agent reports", () => {
 });
 
 describe("the agent as a process", () => {
-  const main = join(__dirname, "..", "src", "main.ts");
+  const main = bundled("services/worker-agent/src/main.ts");
 
   test("serves, passes its own --probe, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", main], {
+    const child = spawn(process.execPath, [main], {
       env: { PATH: process.env.PATH ?? "", WORKER_HEALTH_PORT: String(port), WORKER_HEALTH_HOST: "127.0.0.1", VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}`, WORKER_HEARTBEAT_INTERVAL_S: "0.2" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -110,7 +110,7 @@ describe("the agent as a process", () => {
     const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     try {
       await waitFor("the agent listening", () => stdout.includes('"agent.started"'), 20_000);
-      const probe = spawn(process.execPath, ["--import", "tsx", main, "--probe", `http://127.0.0.1:${port}/healthz`], { stdio: "ignore" });
+      const probe = spawn(process.execPath, [main, "--probe", `http://127.0.0.1:${port}/healthz`], { stdio: "ignore" });
       assert.equal(await new Promise((r) => probe.on("exit", r)), 0);
       child.kill("SIGTERM");
       assert.equal(await exited, 0);

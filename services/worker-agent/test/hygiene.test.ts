@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exchange, Exchange } from "../../fuzz/wire";
 import { parseTarget } from "../src/http";
 import type { RunningAgent } from "../src/main";
 import { freePort, startTestAgent, waitFor } from "./helpers";
+import { bundled } from "../../../test/lib/bundle";
 
 /** HTTP hygiene of the agent's endpoints (issue 14), on raw sockets read strictly (fuzz/wire.ts). */
 const GET = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -133,7 +133,7 @@ describe("HTTP hygiene: worker-agent", () => {
 describe("HTTP hygiene: worker-agent process", () => {
   test("SIGTERM after pipelined garbage exits at once", { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "..", "src", "main.ts")], {
+    const child = spawn(process.execPath, [bundled("services/worker-agent/src/main.ts")], {
       env: {
         PATH: process.env.PATH ?? "",
         WORKER_HEALTH_PORT: String(port),

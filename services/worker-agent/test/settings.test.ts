@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadSettings } from "../src/settings";
+import { bundled } from "../../../test/lib/bundle";
 
 const ok = (env: Record<string, string>) => {
   const r = loadSettings(env);
@@ -91,11 +91,11 @@ describe("settings", () => {
 });
 
 describe("the agent process", () => {
-  const main = join(__dirname, "..", "src", "main.ts");
+  const main = bundled("services/worker-agent/src/main.ts");
 
   function run(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+      const child = spawn(process.execPath, [main, ...args], {
         env: { PATH: process.env.PATH ?? "", ...env },
         stdio: ["ignore", "ignore", "pipe"],
       });
