@@ -134,6 +134,7 @@ export async function createInstance(id: string, options: CreateInstanceOptions)
     } catch (err) {
       if (!(err instanceof StackAlreadyExistsError)) throw err;
       stack = (await existingStack(loc, plan.stack))!;
+      checkOwner(loc, plan);
     }
   }
   progress(`${created ? "creating" : "converging"} instance ${plan.id} (stack ${plan.stack})\n`);

@@ -146,7 +146,7 @@ export function parseSettings(items: string[]): Record<string, unknown> {
       continue;
     }
     const text = item.slice(eq + 1);
-    let value: unknown = text;
+    let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {

@@ -30,12 +30,15 @@ export interface StateLocation {
 export function stateLocation(stateDir?: string, env: NodeJS.ProcessEnv = process.env): StateLocation {
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state");
   const dir = path.resolve(stateDir ?? (env[STATE_DIR_ENV] || path.join(base, "inference-runtime", "instances")));
-  return { dir, backendUrl: `file://${path.join(dir, "backend")}`, workspaces: path.join(dir, "workspaces") };
+  // metadata=skip: no `.attrs` file beside each state file. Those are written in place, not
+  // atomically, and a stack reading its own state during an update (the replacement notice) could
+  // read one half-written under parallel load ("failed to load checkpoint: EOF").
+  return { dir, backendUrl: `file://${path.join(dir, "backend")}?metadata=skip`, workspaces: path.join(dir, "workspaces") };
 }
 
 /** The directory that holds the backend, made if missing. */
 export function ensureBackend(loc: StateLocation): void {
-  fs.mkdirSync(new URL(loc.backendUrl).pathname, { recursive: true });
+  fs.mkdirSync(backendDir(loc), { recursive: true });
 }
 
 export function workspaceDir(loc: StateLocation, stack: string): string {
@@ -75,7 +78,7 @@ export function removeWorkspace(loc: StateLocation, stack: string): void {
  * instance leaves no state, so these go too; the paths are the file backend's documented layout.
  */
 export function purgeStackFiles(loc: StateLocation, project: string, stack: string): void {
-  const root = path.join(new URL(loc.backendUrl).pathname, ".pulumi");
+  const root = path.join(backendDir(loc), ".pulumi");
   const stacks = path.join(root, "stacks", project);
   for (const dir of [path.join(root, "backups", project, stack), path.join(root, "history", project, stack), path.join(root, "locks", "organization", project, stack)]) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -83,4 +86,9 @@ export function purgeStackFiles(loc: StateLocation, project: string, stack: stri
   if (fs.existsSync(stacks)) {
     for (const file of fs.readdirSync(stacks)) if (file.startsWith(`${stack}.json`)) fs.rmSync(path.join(stacks, file), { force: true });
   }
+}
+
+/** The backend's directory on disk. */
+export function backendDir(loc: StateLocation): string {
+  return path.join(loc.dir, "backend");
 }
