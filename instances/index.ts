@@ -124,18 +124,18 @@ export async function createInstance(id: string, options: CreateInstanceOptions)
   const loc = stateLocation(options.stateDir);
   const progress = options.onProgress ?? (() => undefined);
 
-  let stack = await existingStack(loc, plan.stack);
-  if (stack) checkOwner(loc, plan);
+  // Init first: a new instance is the common case, and init of an existing stack says so.
+  let stack: Stack;
   let created = false;
-  if (!stack) {
-    try {
-      stack = await newStack(loc, plan.stack);
-      created = true;
-    } catch (err) {
-      if (!(err instanceof StackAlreadyExistsError)) throw err;
-      stack = (await existingStack(loc, plan.stack))!;
-      checkOwner(loc, plan);
-    }
+  try {
+    stack = await newStack(loc, plan.stack);
+    created = true;
+  } catch (err) {
+    if (!(err instanceof StackAlreadyExistsError)) throw err;
+    const found = await existingStack(loc, plan.stack);
+    if (!found) throw new InstanceFailure(`instance ${plan.id}: stack ${plan.stack} was removed while this create started; try again`);
+    stack = found;
+    checkOwner(loc, plan);
   }
   progress(`${created ? "creating" : "converging"} instance ${plan.id} (stack ${plan.stack})\n`);
   try {

@@ -2,7 +2,7 @@
 // from the instance's own workspace (see state.ts). The stack settings file is written from the
 // plan (plain config as YAML, like the committed stack files); secrets go through the CLI, so
 // they are encrypted with the stack's own salt and never written in plain text.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import yaml from "js-yaml";
@@ -40,10 +40,17 @@ export async function backendStacks(loc: StateLocation): Promise<string[]> {
   return (await ws.listStacks()).map((s) => s.name).sort();
 }
 
-/** The stack when it exists in the backend, else undefined. */
+/** The stack when it exists in the backend, else undefined (and no workspace is left for it). */
 export async function existingStack(loc: StateLocation, stack: string): Promise<Stack | undefined> {
-  if (!(await backendStacks(loc)).includes(stack)) return undefined;
-  return Stack.select(stack, await workspace(loc, stack));
+  // One CLI call: selecting a missing stack fails with StackNotFoundError.
+  const hadWorkspace = fs.existsSync(workspaceDir(loc, stack));
+  try {
+    return await Stack.select(stack, await workspace(loc, stack));
+  } catch (err) {
+    if (!(err instanceof StackNotFoundError)) throw err;
+    if (!hadWorkspace) fs.rmSync(workspaceDir(loc, stack), { recursive: true, force: true });
+    return undefined;
+  }
 }
 
 /** A new stack (throws StackAlreadyExistsError when another request made it first). */

@@ -54,6 +54,7 @@ const network = `bench-instances-${process.pid}`;
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-instances-state-"));
 const composeDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-instances-compose-"));
 const live = { program: new Set<string>(), compose: new Map<string, string>() };
+const failures: string[] = [];
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 }).trim();
 
 async function programRound(n: number): Promise<Sample> {
@@ -92,8 +93,8 @@ function memoryOf(instances: string[][]): number[] {
   return instances.map((names) => names.reduce((sum, name) => sum + (all.get(name) ?? NaN), 0));
 }
 
-async function cleanup(command: string[]): Promise<void> {
-  progress("cleaning up");
+async function cleanup(command: string[], all = true): Promise<void> {
+  progress(all ? "cleaning up" : "removing what the failed round left");
   await Promise.all([...live.program].map((id) => terminateInstance(id, { stateDir }).catch((e) => progress(`terminate ${id}: ${(e as Error).message}`))));
   await Promise.all([...live.compose].map(([id, file]) => compose(command, id, file, ["down", "-v"]).catch(() => undefined)));
   for (const id of [...live.program].map(stackNameOf).concat([...live.compose.keys()].map(composeStack))) {
@@ -108,6 +109,9 @@ async function cleanup(command: string[]): Promise<void> {
       }
     }
   }
+  live.program.clear();
+  live.compose.clear();
+  if (!all) return;
   for (const image of Object.values(IMAGES)) {
     try {
       docker("image", "rm", image);
@@ -146,9 +150,18 @@ async function main(): Promise<number> {
         const order: Side[] = r % 2 === 1 ? ["program", "compose"] : ["compose", "program"];
         for (const side of order) {
           if (failure) throw failure;
-          const s = side === "program" ? await programRound(n) : await composeRound(command, n);
-          results[n][side].push(s);
-          progress(`N=${n} round ${r} ${side}: up ${f(s.up)} s, down ${f(s.down)} s, MiB/instance ${s.mib.map(f).join(" ")} (load ${os.loadavg()[0].toFixed(2)})`);
+          // A round that fails (e.g. a container marked unhealthy under load) is counted as
+          // failed, cleaned up, and the benchmark goes on.
+          try {
+            const s = side === "program" ? await programRound(n) : await composeRound(command, n);
+            results[n][side].push(s);
+            progress(`N=${n} round ${r} ${side}: up ${f(s.up)} s, down ${f(s.down)} s, MiB/instance ${s.mib.map(f).join(" ")} (load ${os.loadavg()[0].toFixed(2)})`);
+          } catch (err) {
+            const why = (err as Error).message.trim().split("\n").slice(-1)[0];
+            failures.push(`N=${n} round ${r} ${side}: ${why}`);
+            progress(`N=${n} round ${r} ${side} FAILED: ${why}`);
+            await cleanup(command, false);
+          }
         }
       }
     }
@@ -166,8 +179,8 @@ async function main(): Promise<number> {
 }
 
 function report(results: Record<number, Record<Side, Sample[]>>): void {
-  const m = (n: number, side: Side, key: "up" | "down") => median(results[n][side].map((s) => s[key]));
-  const mem = (n: number, side: Side) => median(results[n][side].flatMap((s) => s.mib));
+  const m = (n: number, side: Side, key: "up" | "down") => (results[n][side].length ? median(results[n][side].map((s) => s[key])) : NaN);
+  const mem = (n: number, side: Side) => (results[n][side].length ? median(results[n][side].flatMap((s) => s.mib)) : NaN);
   const lines = [
     `| N | program up (s) | Compose up (s) | ratio | program down (s) | Compose down (s) | ratio | MiB per instance (program / Compose) |`,
     `|---|---|---|---|---|---|---|---|`,
@@ -183,10 +196,11 @@ function report(results: Record<number, Record<Side, Sample[]>>): void {
     `targets: N=${last} up in ${scale.toFixed(2)}× the time of N=${first} (target ≤ 2×: ${scale <= 2 ? "met" : "missed"}); ` +
       `${vsCompose.toFixed(2)}× Compose at N=${last} (target ≤ 1.5×: ${vsCompose <= 1.5 ? "met" : "missed"}); ` +
       `at most ${f(worstMib)} MiB per instance (target ≤ 120: ${worstMib <= 120 ? "met" : "missed"})`,
-    `medians of ${rounds} round(s); ${os.cpus().length} cores; load at the end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `medians of the rounds that succeeded, of ${rounds}; ${os.cpus().length} cores; load at the end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    ...failures.map((x) => `failed: ${x}`),
   );
   process.stdout.write(lines.join("\n") + "\n");
-  if (values.json) fs.writeFileSync(values.json, JSON.stringify({ rounds, sizes, results }, null, 2));
+  if (values.json) fs.writeFileSync(values.json, JSON.stringify({ rounds, sizes, results, failures }, null, 2));
 }
 
 main().then((code) => process.exit(code));
