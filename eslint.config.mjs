@@ -2,12 +2,15 @@
 // information needed (fast enough for the edit-test loop).
 import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
+import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
   { ignores: ["node_modules/", "**/dist/", ".pulumi-state/"] },
   js.configs.recommended,
   tseslint.configs.recommended,
+  // Layout is Prettier's: no stylistic rule may disagree with it.
+  prettier,
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],

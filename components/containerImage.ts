@@ -109,7 +109,10 @@ export function contextDigest(context: string, baseImage: string): string {
   const files = ["Dockerfile", path.join("dist", "main.js"), ...listFiles(context, "image")];
   for (const rel of files.sort()) {
     const file = path.join(context, rel);
-    hash.update(`${rel}\n`).update(fs.existsSync(file) ? fs.readFileSync(file) : "(missing)").update("\n");
+    hash
+      .update(`${rel}\n`)
+      .update(fs.existsSync(file) ? fs.readFileSync(file) : "(missing)")
+      .update("\n");
   }
   return hash.digest("hex").slice(0, 16);
 }
@@ -117,9 +120,9 @@ export function contextDigest(context: string, baseImage: string): string {
 function listFiles(root: string, rel: string): string[] {
   const dir = path.join(root, rel);
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(root, path.join(rel, e.name)) : [path.join(rel, e.name)],
-  );
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(root, path.join(rel, e.name)) : [path.join(rel, e.name)]));
 }
 
 // The Dockerfiles copy a prebuilt bundle; without it the build fails deep inside Docker.

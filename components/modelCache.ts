@@ -27,11 +27,7 @@ export class ModelCache extends pulumi.ComponentResource {
     const childOpts = { parent: this, retainOnDelete: cache.keepOnDestroy };
     const volumeLabels = labels(args.config, "model-cache");
     const hf = new docker.Volume(`${name}-hf`, { name: cache.volumeName, labels: volumeLabels }, childOpts);
-    const compile = new docker.Volume(
-      `${name}-compile`,
-      { name: cache.compileVolumeName, labels: volumeLabels },
-      childOpts,
-    );
+    const compile = new docker.Volume(`${name}-compile`, { name: cache.compileVolumeName, labels: volumeLabels }, childOpts);
     this.volumeName = hf.name;
     this.keptOnDestroy = cache.keepOnDestroy;
     this.mounts = pulumi.all([hf.name, compile.name]).apply(([hfName, compileName]) => [

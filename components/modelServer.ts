@@ -7,7 +7,15 @@ import { RuntimeSecrets } from "../config/load";
 import { SERVER_ENV } from "../contract";
 import { withSecretEnv } from "../program/secretEnv";
 import {
-  containerNames, deviceRequests, healthcheck, hostSettings, labels, modelServerEnv, modelServerLabels, publishedPorts, serveArgs,
+  containerNames,
+  deviceRequests,
+  healthcheck,
+  hostSettings,
+  labels,
+  modelServerEnv,
+  modelServerLabels,
+  publishedPorts,
+  serveArgs,
 } from "../spec/containers";
 
 export interface ModelServerArgs {
@@ -48,11 +56,7 @@ export class ModelServer extends pulumi.ComponentResource {
     const waitSeconds = cfg.healthcheck.waitTimeoutSeconds;
     // A child of this component rather than of the runtime: the engine schedules deletes by depth,
     // and at the depth of the cache volumes both are removed at once instead of one after the other.
-    this.network = new docker.Network(
-      `${name}-network`,
-      { name: cfg.network.name, labels: labels(cfg, "network") },
-      { parent: this },
-    );
+    this.network = new docker.Network(`${name}-network`, { name: cfg.network.name, labels: labels(cfg, "network") }, { parent: this });
     this.container = new docker.Container(
       `${name}-container`,
       {

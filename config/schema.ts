@@ -7,9 +7,7 @@ import { formatGoDuration, parseDurationMs } from "./duration";
 export const RUNTIMES = ["mock", "vllm"] as const;
 export const DEVICES = ["cpu", "gpu", "auto"] as const;
 export const DTYPES = ["auto", "half", "float16", "bfloat16", "float", "float32"] as const;
-export const QUANTIZATIONS = [
-  "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "gguf", "compressed-tensors",
-] as const;
+export const QUANTIZATIONS = ["awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "gguf", "compressed-tensors"] as const;
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const MOCK_MODES = ["echo", "generate"] as const;
 /** The only defaults written here rather than in defaults.ts: the cross-field rules need them. */
@@ -37,9 +35,7 @@ const duration = z
   })
   .transform((v) => formatGoDuration(parseDurationMs(v)!));
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'expected an IPv4 address such as "127.0.0.1"');
-const dockerName = z
-  .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a Docker object name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a Docker object name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
 
 const modelSchema = z
   .object({
@@ -56,9 +52,7 @@ const modelSchema = z
     /** `--quantization`: `awq`, `awq_marlin`, `gptq`, `gptq_marlin`, `fp8`, `bitsandbytes`, `gguf`, `compressed-tensors`. Committed stacks: —. */
     quantization: z.enum(QUANTIZATIONS).optional(),
     /** `--gpu-memory-utilization`, in (0, 1]. Committed stacks: `0.6`. */
-    gpuMemoryUtilization: number((n) =>
-      n.gt(0, "expected a fraction in (0, 1]").lte(1, "expected a fraction in (0, 1]"),
-    ).optional(),
+    gpuMemoryUtilization: number((n) => n.gt(0, "expected a fraction in (0, 1]").lte(1, "expected a fraction in (0, 1]")).optional(),
     /** `--max-num-seqs`. Committed stacks: `64`. */
     maxNumSeqs: positiveInt.optional(),
     /** `--tensor-parallel-size`; at most the GPUs requested, 1 on cpu. Committed stacks: `1`. */
@@ -229,8 +223,7 @@ const section = (value: unknown): Unchecked =>
 function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   const c = section(raw);
   const [gpu, model, net, agent] = [c.gpu, c.model, c.network, c.agent].map(section);
-  const issue = (path: (string | number)[], message: string) =>
-    ctx.addIssue({ code: "custom", path, message, input: undefined });
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message, input: undefined });
   const runtime = c.runtime ?? DEFAULT_RUNTIME;
   const device = c.device ?? DEFAULT_DEVICE;
 

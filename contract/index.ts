@@ -72,6 +72,13 @@ export function servedModelName(modelId: string, servedName?: string): string {
 
 /** How a client on the same machine reaches a server bound to `host` (wildcards become loopback). */
 export function localUrl(host: string, port: number, path = ""): string {
-  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" || host === "[::]" ? "[::1]" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const h =
+    host === "0.0.0.0"
+      ? "127.0.0.1"
+      : host === "::" || host === "[::]"
+        ? "[::1]"
+        : host.includes(":") && !host.startsWith("[")
+          ? `[${host}]`
+          : host;
   return `http://${h}:${port}${path}`;
 }

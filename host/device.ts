@@ -30,7 +30,10 @@ export function resolveDevice(
   }
   const host = report();
   if (requested === "auto") {
-    return { device: host.nvidiaRuntime ? "gpu" : "cpu", notes: [`device "auto" chose ${host.nvidiaRuntime ? "gpu" : "cpu"} (${host.detail})`] };
+    return {
+      device: host.nvidiaRuntime ? "gpu" : "cpu",
+      notes: [`device "auto" chose ${host.nvidiaRuntime ? "gpu" : "cpu"} (${host.detail})`],
+    };
   }
   if (host.nvidiaRuntime) return { device: "gpu", notes: [] };
   const message = `device "gpu" needs the NVIDIA container runtime, which this Docker host lacks (${host.detail}): ${NVIDIA_HELP}`;

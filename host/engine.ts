@@ -51,7 +51,10 @@ function firstErrorLine(err: unknown): string {
   const e = err as { stderr?: string; message?: string; code?: string };
   if (e.code === "ENOENT") return "the docker CLI is not installed (it is needed next to Pulumi)";
   const text = (e.stderr ?? "").trim() || e.message || String(err);
-  return text.split("\n").find((line) => line.trim() !== "")!.trim();
+  return text
+    .split("\n")
+    .find((line) => line.trim() !== "")!
+    .trim();
 }
 
 /** Asks the engine for its version; never throws (an unreachable engine is reported). */
@@ -76,7 +79,8 @@ export function apiAtLeast(apiVersion: string, wanted: string): boolean {
 export function engineProblem(report: EngineReport): string | undefined {
   const { host, source } = report.target;
   if (report.error !== undefined) {
-    const via = source === "default socket" ? "the default socket; set DOCKER_HOST or `docker:host` to use another engine" : `from ${source}`;
+    const via =
+      source === "default socket" ? "the default socket; set DOCKER_HOST or `docker:host` to use another engine" : `from ${source}`;
     return (
       `cannot reach the Docker engine at ${host} (${via}): ${report.error}. ` +
       "Check that dockerd is running there (`docker info` answers) and that this user may use it."

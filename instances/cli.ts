@@ -5,7 +5,14 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import {
-  createInstance, getInstance, InstanceFailure, InstanceInputError, InstanceStatus, listInstances, parseSettings, terminateInstance,
+  createInstance,
+  getInstance,
+  InstanceFailure,
+  InstanceInputError,
+  InstanceStatus,
+  listInstances,
+  parseSettings,
+  terminateInstance,
 } from "./index";
 
 const USAGE = `usage:
@@ -61,7 +68,8 @@ export async function main(argv: string[]): Promise<number> {
   if (stray.length > 0) return usage(`${command} takes no ${stray.map((s) => `--${s}`).join(", ")}`);
   const wantsId = command !== "list";
   if (wantsId && !id) return usage(`${command}: the instance id is missing`);
-  if (extra.length > 0 || (!wantsId && id)) return usage(`${command}: unexpected argument(s) ${[...(wantsId ? extra : [id, ...extra])].join(" ")}`);
+  if (extra.length > 0 || (!wantsId && id))
+    return usage(`${command}: unexpected argument(s) ${[...(wantsId ? extra : [id, ...extra])].join(" ")}`);
 
   const say = (text: string) => {
     if (!values.quiet) process.stderr.write(text);
@@ -135,9 +143,21 @@ function secret(file: string | undefined, envName: string, flag: string): string
 
 function table(all: InstanceStatus[]): string {
   if (all.length === 0) return "no instances\n";
-  const rows = [["INSTANCE", "STACK", "STATE", "IP", "DETAIL"], ...all.map((s) => [s.instanceId ?? "?", s.stack, s.state, s.ip ?? "-", s.detail])];
+  const rows = [
+    ["INSTANCE", "STACK", "STATE", "IP", "DETAIL"],
+    ...all.map((s) => [s.instanceId ?? "?", s.stack, s.state, s.ip ?? "-", s.detail]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 if (require.main === module) {

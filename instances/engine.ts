@@ -35,7 +35,8 @@ export async function networkProblem(target: EngineTarget, name: string): Promis
     return undefined;
   } catch (err) {
     const line = firstLine(err);
-    if (/no such network|not found/i.test(line)) return `network: no Docker network named "${name}" on the engine at ${target.host}; create it first or name the control plane's`;
+    if (/no such network|not found/i.test(line))
+      return `network: no Docker network named "${name}" on the engine at ${target.host}; create it first or name the control plane's`;
     throw new Error(`could not ask the engine at ${target.host} about network ${name}: ${line}`, { cause: err });
   }
 }

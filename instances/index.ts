@@ -5,7 +5,7 @@
 import { ConcurrentUpdateError, OutputMap, Stack, StackAlreadyExistsError } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTAINER_AGENT_PORT, CONTAINER_API_PORT } from "../config/defaults";
+import { localUrl, PORTS } from "../contract";
 import { EngineTarget, engineTarget } from "../host/engine";
 import { diagnosis } from "./diagnosis";
 import { ContainerState, containersByStack, engineUnusable, networkProblem } from "./engine";
@@ -106,7 +106,10 @@ export interface TerminateResult {
 
 /** A create or terminate that did not succeed; `diagnosis` is what the engine and the health gate said. */
 export class InstanceFailure extends Error {
-  constructor(message: string, readonly diagnosis = "") {
+  constructor(
+    message: string,
+    readonly diagnosis = "",
+  ) {
     super(diagnosis ? `${message}\n${diagnosis}` : message);
     this.name = "InstanceFailure";
   }
@@ -146,10 +149,13 @@ export async function createInstance(id: string, options: CreateInstanceOptions)
     return instanceOf(plan.id, plan.stack, plan.network, result.outputs);
   } catch (err) {
     if (err instanceof ConcurrentUpdateError) {
-      throw new InstanceFailure(`instance ${plan.id}: another create or terminate of it is under way (stack ${plan.stack} is locked); try again once it ends`);
+      throw new InstanceFailure(
+        `instance ${plan.id}: another create or terminate of it is under way (stack ${plan.stack} is locked); try again once it ends`,
+      );
     }
     const why = err instanceof InstanceFailure ? err.message : diagnosis(err);
-    if (!created) throw new InstanceFailure(`converging instance ${plan.id} (stack ${plan.stack}) failed; the instance is left as it is:`, why);
+    if (!created)
+      throw new InstanceFailure(`converging instance ${plan.id} (stack ${plan.stack}) failed; the instance is left as it is:`, why);
     progress(`create failed: destroying what it made and removing stack ${plan.stack}\n`);
     const undo = await destroyAndRemove(loc, stack, progress).then(
       () => "everything it created was destroyed and its stack removed",
@@ -167,15 +173,25 @@ export async function terminateInstance(id: string, options: StateOptions = {}):
   const stack = await existingStack(loc, name);
   if (!stack) {
     removeWorkspace(loc, name);
-    return { instanceId, stack: name, terminated: false, message: `instance ${instanceId} does not exist (no stack ${name} in ${loc.backendUrl}); nothing to terminate` };
+    return {
+      instanceId,
+      stack: name,
+      terminated: false,
+      message: `instance ${instanceId} does not exist (no stack ${name} in ${loc.backendUrl}); nothing to terminate`,
+    };
   }
   try {
     await destroyAndRemove(loc, stack, options.onProgress ?? (() => undefined));
   } catch (err) {
     if (err instanceof ConcurrentUpdateError) {
-      throw new InstanceFailure(`instance ${instanceId}: another create or terminate of it is under way (stack ${name} is locked); try again once it ends`);
+      throw new InstanceFailure(
+        `instance ${instanceId}: another create or terminate of it is under way (stack ${name} is locked); try again once it ends`,
+      );
     }
-    throw new InstanceFailure(`terminating instance ${instanceId} (stack ${name}) failed; its stack is kept, terminate again to retry:`, diagnosis(err));
+    throw new InstanceFailure(
+      `terminating instance ${instanceId} (stack ${name}) failed; its stack is kept, terminate again to retry:`,
+      diagnosis(err),
+    );
   }
   return { instanceId, stack: name, terminated: true, message: `instance ${instanceId} terminated: stack ${name} destroyed and removed` };
 }
@@ -248,13 +264,16 @@ async function allRunning(target: EngineTarget, stack: string): Promise<boolean>
 function instanceOf(instanceId: string, stack: string, network: string, outputs: OutputMap): Instance {
   const ips = (outputs.modelServerIps?.value ?? {}) as Record<string, string>;
   const ip = ips[network];
-  if (!ip) throw new InstanceFailure(`instance ${instanceId}: the model server has no address on network ${network} (it has ${JSON.stringify(ips)})`);
+  if (!ip)
+    throw new InstanceFailure(
+      `instance ${instanceId}: the model server has no address on network ${network} (it has ${JSON.stringify(ips)})`,
+    );
   return {
     instanceId,
     stack,
     ip,
-    apiUrl: `http://${ip}:${CONTAINER_API_PORT}`,
-    agentUrl: `http://${ip}:${CONTAINER_AGENT_PORT}`,
+    apiUrl: localUrl(ip, PORTS.api),
+    agentUrl: localUrl(ip, PORTS.agent),
     servedModelName: String(outputs.servedModelName?.value ?? ""),
   };
 }
@@ -277,7 +296,11 @@ async function statusOf(loc: StateLocation, stack: Stack, engine: Map<string, Co
   if (!outputs.modelServerContainer) {
     const [last] = await stack.history(1);
     if (!last || last.result === "in-progress") return { ...base, state: "creating", detail: "its first update is under way" };
-    return { ...base, state: "failed", detail: `its last ${last.kind} ${last.result === "failed" ? "failed" : `ended ${last.result}`}, without outputs` };
+    return {
+      ...base,
+      state: "failed",
+      detail: `its last ${last.kind} ${last.result === "failed" ? "failed" : `ended ${last.result}`}, without outputs`,
+    };
   }
   let where: Partial<Instance> = {};
   try {
@@ -285,12 +308,19 @@ async function statusOf(loc: StateLocation, stack: Stack, engine: Map<string, Co
   } catch {
     where = {};
   }
-  const expected = [outputs.modelServerContainer.value, outputs.workerAgentContainer?.value].filter((n): n is string => typeof n === "string");
+  const expected = [outputs.modelServerContainer.value, outputs.workerAgentContainer?.value].filter(
+    (n): n is string => typeof n === "string",
+  );
   const missing = expected.filter((name) => !containers.some((c) => c.name === name));
   if (missing.length > 0) return { ...base, ...where, state: "missing-containers", detail: `not on the engine: ${missing.join(", ")}` };
   const bad = containers.filter((c) => expected.includes(c.name) && (c.state !== "running" || c.health === "unhealthy"));
   if (bad.length > 0) {
-    return { ...base, ...where, state: "failed", detail: bad.map((c) => `${c.name} is ${c.state === "running" ? c.health : c.state}`).join(", ") };
+    return {
+      ...base,
+      ...where,
+      state: "failed",
+      detail: bad.map((c) => `${c.name} is ${c.state === "running" ? c.health : c.state}`).join(", "),
+    };
   }
   return { ...base, ...where, state: "running", detail: "" };
 }

@@ -17,7 +17,9 @@ export const DEFAULT_BASE = "dev";
 /** Bad input: nothing was created. `problems` has one line per problem, each naming its field. */
 export class InstanceInputError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid instance request (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(
+      `invalid instance request (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
     this.name = "InstanceInputError";
   }
 }
@@ -85,7 +87,8 @@ export function planInstance(id: unknown, shape: RequestShape, root = PROGRAM_RO
       continue;
     }
     const name = key.slice(PROJECT.length + 1);
-    if (name in SECRET_KEYS) problems.push(`base: Pulumi.${base}.yaml holds the secret ${key}, encrypted for that stack alone; ${SECRET_KEYS[name]}`);
+    if (name in SECRET_KEYS)
+      problems.push(`base: Pulumi.${base}.yaml holds the secret ${key}, encrypted for that stack alone; ${SECRET_KEYS[name]}`);
     else project[name] = value;
   }
   // No host ports and no smoke test from the host unless asked: instances live on the control
@@ -159,7 +162,11 @@ export function parseSettings(items: string[]): Record<string, unknown> {
 }
 
 function baseFile(base: string, root: string, problems: string[]): { config?: Record<string, unknown> } | undefined {
-  const known = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+  const known = fs
+    .readdirSync(root)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(base) || !known.includes(base)) {
     problems.push(`base: no stack file Pulumi.${base}.yaml in ${root}; expected one of ${known.join(", ")}`);
     return undefined;

@@ -86,5 +86,5 @@ export async function writeConfig(
 export function readConfig(loc: StateLocation, stack: string): Record<string, unknown> | undefined {
   const file = settingsFile(loc, stack);
   if (!fs.existsSync(file)) return undefined;
-  return ((yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config) ?? {};
+  return (yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
 }

@@ -80,7 +80,11 @@ export function removeWorkspace(loc: StateLocation, stack: string): void {
 export function purgeStackFiles(loc: StateLocation, project: string, stack: string): void {
   const root = path.join(backendDir(loc), ".pulumi");
   const stacks = path.join(root, "stacks", project);
-  for (const dir of [path.join(root, "backups", project, stack), path.join(root, "history", project, stack), path.join(root, "locks", "organization", project, stack)]) {
+  for (const dir of [
+    path.join(root, "backups", project, stack),
+    path.join(root, "history", project, stack),
+    path.join(root, "locks", "organization", project, stack),
+  ]) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   if (fs.existsSync(stacks)) {

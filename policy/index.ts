@@ -2,8 +2,15 @@
 // preview and up scripts pass it). Rules live in rules.ts; this file registers them.
 import { PolicyPack, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import {
-  DEFAULT_ALLOWED_ADDRESSES, DEFAULT_MAX_GPU_MEMORY_UTILIZATION, dockerLabels, gpuCacheRetained, gpuMemoryUtilization,
-  hostPortsLoopback, imagesPinned, modelServerStartPeriod, secretEnvValues,
+  DEFAULT_ALLOWED_ADDRESSES,
+  DEFAULT_MAX_GPU_MEMORY_UTILIZATION,
+  dockerLabels,
+  gpuCacheRetained,
+  gpuMemoryUtilization,
+  hostPortsLoopback,
+  imagesPinned,
+  modelServerStartPeriod,
+  secretEnvValues,
 } from "./rules";
 import { decodeProperties, ResourceView } from "./view";
 
@@ -14,7 +21,9 @@ interface Struct {
   toJavaScript(): Record<string, unknown>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module, without types
-const deserialize: { deserializeProperties: (s: Struct, proxySecrets: boolean) => Record<string, unknown> } = require("@pulumi/policy/deserialize");
+const deserialize: {
+  deserializeProperties: (s: Struct, proxySecrets: boolean) => Record<string, unknown>;
+} = require("@pulumi/policy/deserialize");
 const decoded = new WeakMap<object, { props: Record<string, unknown>; secretPaths: Set<string> }>();
 const original = deserialize.deserializeProperties;
 deserialize.deserializeProperties = (struct, proxySecrets) => {
@@ -28,7 +37,10 @@ const PROXY_TARGET = "__getSpecialProxyTarget";
 function viewOf(r: { type: string; name: string; urn: string; props: Record<string, unknown> }): ResourceView {
   const target = (r.props as Record<string, unknown>)[PROXY_TARGET] as object | undefined;
   const found = target && decoded.get(target);
-  if (!found) throw new Error(`policy pack: no decoded properties for ${r.urn}; the @pulumi/policy version does not match the one this pack was written for`);
+  if (!found)
+    throw new Error(
+      `policy pack: no decoded properties for ${r.urn}; the @pulumi/policy version does not match the one this pack was written for`,
+    );
   return { type: r.type, name: r.name, urn: r.urn, ...found };
 }
 
@@ -53,7 +65,9 @@ new PolicyPack("inference-runtime", {
           },
         },
       },
-      validateResource: resourceRule((view, args) => hostPortsLoopback(view, args.getConfig<{ allowedAddresses: string[] }>().allowedAddresses)),
+      validateResource: resourceRule((view, args) =>
+        hostPortsLoopback(view, args.getConfig<{ allowedAddresses: string[] }>().allowedAddresses),
+      ),
     },
     {
       name: "images-pinned",

@@ -37,12 +37,19 @@ const describe = (view: ResourceView) => {
 
 function kindOf(view: ResourceView): string {
   switch (view.type) {
-    case CONTAINER: return "container";
-    case VOLUME: return "volume";
-    case NETWORK: return "network";
-    case REMOTE_IMAGE: case IMAGE: return "image";
-    case COMMAND: return "image build";
-    default: return view.type;
+    case CONTAINER:
+      return "container";
+    case VOLUME:
+      return "volume";
+    case NETWORK:
+      return "network";
+    case REMOTE_IMAGE:
+    case IMAGE:
+      return "image";
+    case COMMAND:
+      return "image build";
+    default:
+      return view.type;
   }
 }
 
@@ -76,7 +83,8 @@ export function unpinnedReason(reference: string): string | undefined {
   return undefined;
 }
 
-const PIN_ADVICE = "pin a release tag (e.g. vllm/vllm-openai:v0.18.0, config images.vllmGpu / images.vllmCpu / images.*) or a digest (@sha256:...)";
+const PIN_ADVICE =
+  "pin a release tag (e.g. vllm/vllm-openai:v0.18.0, config images.vllmGpu / images.vllmCpu / images.*) or a digest (@sha256:...)";
 
 /**
  * images-pinned: pulled images and container images name a release tag or a digest, never
@@ -102,10 +110,14 @@ export function imagesPinned(view: ResourceView): string[] {
     case COMMAND: {
       const tag = asRecord(view.props.environment).IMAGE_TAG;
       if (typeof tag !== "string") return [];
-      const found = check(tag, "build tag").map((m) => m.replace(PIN_ADVICE, "tag local builds with the stack name (inference-runtime/<service>:<stack>)"));
+      const found = check(tag, "build tag").map((m) =>
+        m.replace(PIN_ADVICE, "tag local builds with the stack name (inference-runtime/<service>:<stack>)"),
+      );
       const triggers = view.props.triggers;
       if (known(triggers) && asArray(triggers).length === 0) {
-        found.push(`${describe(view)} builds ${tag} without a content digest in its triggers: a changed bundle or Dockerfile would not rebuild it; pass the context digest (contextDigest) as a trigger`);
+        found.push(
+          `${describe(view)} builds ${tag} without a content digest in its triggers: a changed bundle or Dockerfile would not rebuild it; pass the context digest (contextDigest) as a trigger`,
+        );
       }
       return found;
     }
@@ -151,7 +163,9 @@ export function modelServerStartPeriod(view: ResourceView): string[] {
   if (health === UNKNOWN) return [];
   const tests = asArray(asRecord(health).tests);
   if (health === undefined || tests.length === 0 || tests[0] === "NONE") {
-    return [`${describe(view)} has no healthcheck: \`pulumi up\` could not tell a loading model from a broken server; declare one (config healthcheck.*)`];
+    return [
+      `${describe(view)} has no healthcheck: \`pulumi up\` could not tell a loading model from a broken server; declare one (config healthcheck.*)`,
+    ];
   }
   const runtime = modelServerRuntime(view);
   const least = MIN_START_PERIOD_SECONDS[runtime];
@@ -177,11 +191,15 @@ export function dockerLabels(view: ResourceView): string[] {
     const labels = labelsOf(view);
     const found: string[] = [];
     if (labels.get(STACK_LABEL) !== stack) {
-      found.push(`${describe(view)} lacks the label ${STACK_LABEL}=${stack}${labels.has(STACK_LABEL) ? ` (it has ${String(labels.get(STACK_LABEL))})` : ""}: add the spec's labels(cfg, role) to it`);
+      found.push(
+        `${describe(view)} lacks the label ${STACK_LABEL}=${stack}${labels.has(STACK_LABEL) ? ` (it has ${String(labels.get(STACK_LABEL))})` : ""}: add the spec's labels(cfg, role) to it`,
+      );
     }
     const role = labels.get(ROLE_LABEL);
     if (!(ROLES as readonly unknown[]).includes(role)) {
-      found.push(`${describe(view)} lacks a ${ROLE_LABEL} label (one of ${ROLES.join(", ")})${role === undefined ? "" : `, it has ${String(role)}`}: add the spec's labels(cfg, role) to it`);
+      found.push(
+        `${describe(view)} lacks a ${ROLE_LABEL} label (one of ${ROLES.join(", ")})${role === undefined ? "" : `, it has ${String(role)}`}: add the spec's labels(cfg, role) to it`,
+      );
     }
     return found;
   }
@@ -191,7 +209,9 @@ export function dockerLabels(view: ResourceView): string[] {
     const script = view.props.create;
     const found: string[] = [];
     if (typeof script === "string" && !(script.includes(`--label ${STACK_LABEL}=`) && script.includes(`--label ${ROLE_LABEL}=image`))) {
-      found.push(`${describe(view)} builds ${env.IMAGE_TAG} without the labels ${STACK_LABEL} and ${ROLE_LABEL}=image: pass both to docker build`);
+      found.push(
+        `${describe(view)} builds ${env.IMAGE_TAG} without the labels ${STACK_LABEL} and ${ROLE_LABEL}=image: pass both to docker build`,
+      );
     }
     if (known(env.STACK) && env.STACK !== stack) {
       found.push(`${describe(view)} labels its image with stack ${String(env.STACK)}, not ${stack}: set STACK to the stack name`);

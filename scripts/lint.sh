@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm run lint`: ESLint on the TypeScript, shellcheck on the shell scripts, zero warnings
+# `npm run lint`: ESLint and Prettier (check only; `npx prettier --write .` fixes) on the
+# TypeScript, shellcheck on the shell scripts, actionlint on the workflows, zero warnings
 # allowed. Installs shellcheck from Debian's packages when it is missing and we are root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   fi
 fi
 npx eslint --max-warnings 0 .
+npx prettier --check --log-level warn "**/*.ts"
 shellcheck -x scripts/*.sh scripts/lib/*.sh tools/offline/*.sh .ci/run
 # The workflows, their `run:` blocks through shellcheck too.
 actionlint="$(bash tools/offline/actionlint.sh)"

@@ -59,7 +59,9 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`status ${res.status}: ${(await res.text()).slice(0, 200)}`);
     });
   }
-  console.log(JSON.stringify({ ok: true, model: s.model, answer: reply.text.slice(0, 120), usage: reply.usage, agentReady: Boolean(s.agentUrl) }));
+  console.log(
+    JSON.stringify({ ok: true, model: s.model, answer: reply.text.slice(0, 120), usage: reply.usage, agentReady: Boolean(s.agentUrl) }),
+  );
 }
 
 main().catch((err: Error) => {

@@ -83,7 +83,19 @@ async function exitCodes(name: string, created: string | undefined): Promise<num
   try {
     const since = String(Math.floor(Date.parse(created) / 1000));
     const until = String(Math.ceil(Date.now() / 1000));
-    const out = await docker(["events", "--since", since, "--until", until, "--filter", `container=${name}`, "--filter", "event=die", "--format", '{{index .Actor.Attributes "exitCode"}}']);
+    const out = await docker([
+      "events",
+      "--since",
+      since,
+      "--until",
+      until,
+      "--filter",
+      `container=${name}`,
+      "--filter",
+      "event=die",
+      "--format",
+      '{{index .Actor.Attributes "exitCode"}}',
+    ]);
     return out.split("\n").filter(Boolean).map(Number);
   } catch {
     return [];
@@ -108,7 +120,10 @@ export async function diagnosis(name: string, reason: string, waitedMs: number, 
   }
   if (lastProbe) lines.push(`last probe run by this check: ${lastProbe}`);
   try {
-    const { stdout, stderr } = await run("docker", ["logs", "--tail", String(LOG_LINES), name], { timeout: 30_000, maxBuffer: 8 * 1024 * 1024 });
+    const { stdout, stderr } = await run("docker", ["logs", "--tail", String(LOG_LINES), name], {
+      timeout: 30_000,
+      maxBuffer: 8 * 1024 * 1024,
+    });
     const log = (stdout + stderr).trimEnd();
     lines.push(`last ${LOG_LINES} log lines:`, log === "" ? "  (none)" : log.replace(/^/gm, "  "));
   } catch (err) {

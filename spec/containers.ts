@@ -40,16 +40,26 @@ export function containerNames(cfg: RuntimeConfig) {
 export function serveArgs(cfg: RuntimeConfig): string[] {
   const m = cfg.model;
   const args = [
-    "--model", m.id,
-    "--served-model-name", m.servedName,
-    "--host", "0.0.0.0",
-    "--port", String(PORTS.api),
-    "--max-model-len", String(m.maxModelLen),
-    "--max-num-seqs", String(m.maxNumSeqs),
-    "--dtype", m.dtype,
-    "--gpu-memory-utilization", String(m.gpuMemoryUtilization),
-    "--tensor-parallel-size", String(m.tensorParallelSize),
-    "--shutdown-timeout", String(cfg.server.shutdownTimeoutSeconds),
+    "--model",
+    m.id,
+    "--served-model-name",
+    m.servedName,
+    "--host",
+    "0.0.0.0",
+    "--port",
+    String(PORTS.api),
+    "--max-model-len",
+    String(m.maxModelLen),
+    "--max-num-seqs",
+    String(m.maxNumSeqs),
+    "--dtype",
+    m.dtype,
+    "--gpu-memory-utilization",
+    String(m.gpuMemoryUtilization),
+    "--tensor-parallel-size",
+    String(m.tensorParallelSize),
+    "--shutdown-timeout",
+    String(cfg.server.shutdownTimeoutSeconds),
   ];
   if (m.revision) args.push("--revision", m.revision);
   if (m.quantization) args.push("--quantization", m.quantization);

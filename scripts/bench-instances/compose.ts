@@ -21,14 +21,20 @@ export const composeProject = (id: string) => `mockrt-${id.replace(/-/g, "").sli
 export const composeStack = (id: string) => `c-${id.replace(/-/g, "").slice(0, 12)}`;
 
 export function composeCommand(root: string): string[] {
-  return execFileSync("bash", [path.join(root, "tools/offline/compose.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).split("\n").map((l) => l.trim()).filter(Boolean);
+  return execFileSync("bash", [path.join(root, "tools/offline/compose.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** Writes the instance's compose file into `dir`; returns its path and the container names. */
 export function writeComposeFile(dir: string, id: string, network: string): { file: string; containers: string[] } {
   const plan = planInstance(id, { network });
   const cfg = resolveConfig(plan.config, { project: PROJECT, stack: composeStack(id) }, "cpu");
-  const spec = yaml.load(composeFile(cfg, IMAGES)) as { services: Record<string, { networks?: string[] }>; networks: Record<string, unknown> };
+  const spec = yaml.load(composeFile(cfg, IMAGES)) as {
+    services: Record<string, { networks?: string[] }>;
+    networks: Record<string, unknown>;
+  };
   spec.services.server.networks = ["runtime", "controlplane"];
   spec.networks.controlplane = { name: network, external: true };
   const file = path.join(dir, `${composeProject(id)}.yaml`);

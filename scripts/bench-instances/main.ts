@@ -55,7 +55,8 @@ const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-instances-state-")
 const composeDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-instances-compose-"));
 const live = { program: new Set<string>(), compose: new Map<string, string>() };
 const failures: string[] = [];
-const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 }).trim();
+const docker = (...args: string[]) =>
+  execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 }).trim();
 
 async function programRound(n: number): Promise<Sample> {
   const ids = Array.from({ length: n }, () => randomUUID());
@@ -95,12 +96,21 @@ function memoryOf(instances: string[][]): number[] {
 
 async function cleanup(command: string[], all = true): Promise<void> {
   progress(all ? "cleaning up" : "removing what the failed round left");
-  await Promise.all([...live.program].map((id) => terminateInstance(id, { stateDir }).catch((e) => progress(`terminate ${id}: ${(e as Error).message}`))));
+  await Promise.all(
+    [...live.program].map((id) => terminateInstance(id, { stateDir }).catch((e) => progress(`terminate ${id}: ${(e as Error).message}`))),
+  );
   await Promise.all([...live.compose].map(([id, file]) => compose(command, id, file, ["down", "-v"]).catch(() => undefined)));
   for (const id of [...live.program].map(stackNameOf).concat([...live.compose.keys()].map(composeStack))) {
     for (const [kind, args] of labelledQueries(id)) {
-      const rm: Record<string, string[]> = { container: ["rm", "-f"], image: ["image", "rm", "-f"], volume: ["volume", "rm", "-f"], network: ["network", "rm"] };
-      for (const name of docker(...args).split("\n").filter(Boolean)) {
+      const rm: Record<string, string[]> = {
+        container: ["rm", "-f"],
+        image: ["image", "rm", "-f"],
+        volume: ["volume", "rm", "-f"],
+        network: ["network", "rm"],
+      };
+      for (const name of docker(...args)
+        .split("\n")
+        .filter(Boolean)) {
         try {
           docker(...rm[kind], name);
         } catch {
@@ -136,10 +146,18 @@ async function main(): Promise<number> {
     failure = new Error("interrupted");
   });
   try {
-    progress(`nproc ${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}; sizes ${sizes.join(", ")}; ${rounds} round(s); compose: ${command.join(" ")}`);
+    progress(
+      `nproc ${os.cpus().length}, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}; sizes ${sizes.join(", ")}; ${rounds} round(s); compose: ${command.join(" ")}`,
+    );
     execFileSync("bash", [path.join(ROOT, "scripts/bootstrap.sh")], { stdio: ["ignore", "ignore", "inherit"] });
     progress(`building ${IMAGES.server} and ${IMAGES.agent} for the Compose side (not timed)`);
-    execFileSync("bash", [path.join(ROOT, "scripts/build-services.sh"), "--images"], { env: { ...process.env, IMAGE_TAG: "bench-instances" }, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("bash", [path.join(ROOT, "scripts/build-services.sh"), "--images"], {
+      env: { ...process.env, IMAGE_TAG: "bench-instances" },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     docker("network", "create", network);
     // One create and terminate first, not counted: the first run after a change pays for caches.
     progress("warm-up round (not counted)");
@@ -155,7 +173,9 @@ async function main(): Promise<number> {
           try {
             const s = side === "program" ? await programRound(n) : await composeRound(command, n);
             results[n][side].push(s);
-            progress(`N=${n} round ${r} ${side}: up ${f(s.up)} s, down ${f(s.down)} s, MiB/instance ${s.mib.map(f).join(" ")} (load ${os.loadavg()[0].toFixed(2)})`);
+            progress(
+              `N=${n} round ${r} ${side}: up ${f(s.up)} s, down ${f(s.down)} s, MiB/instance ${s.mib.map(f).join(" ")} (load ${os.loadavg()[0].toFixed(2)})`,
+            );
           } catch (err) {
             const why = (err as Error).message.trim().split("\n").slice(-1)[0];
             failures.push(`N=${n} round ${r} ${side}: ${why}`);
@@ -184,7 +204,10 @@ function report(results: Record<number, Record<Side, Sample[]>>): void {
   const lines = [
     `| N | program up (s) | Compose up (s) | ratio | program down (s) | Compose down (s) | ratio | MiB per instance (program / Compose) |`,
     `|---|---|---|---|---|---|---|---|`,
-    ...sizes.map((n) => `| ${n} | ${f(m(n, "program", "up"))} | ${f(m(n, "compose", "up"))} | ${(m(n, "program", "up") / m(n, "compose", "up")).toFixed(2)}× | ${f(m(n, "program", "down"))} | ${f(m(n, "compose", "down"))} | ${(m(n, "program", "down") / m(n, "compose", "down")).toFixed(2)}× | ${f(mem(n, "program"))} / ${f(mem(n, "compose"))} |`),
+    ...sizes.map(
+      (n) =>
+        `| ${n} | ${f(m(n, "program", "up"))} | ${f(m(n, "compose", "up"))} | ${(m(n, "program", "up") / m(n, "compose", "up")).toFixed(2)}× | ${f(m(n, "program", "down"))} | ${f(m(n, "compose", "down"))} | ${(m(n, "program", "down") / m(n, "compose", "down")).toFixed(2)}× | ${f(mem(n, "program"))} / ${f(mem(n, "compose"))} |`,
+    ),
   ];
   const first = sizes[0];
   const last = sizes[sizes.length - 1];
@@ -196,7 +219,10 @@ function report(results: Record<number, Record<Side, Sample[]>>): void {
     `targets: N=${last} up in ${scale.toFixed(2)}× the time of N=${first} (target ≤ 2×: ${scale <= 2 ? "met" : "missed"}); ` +
       `${vsCompose.toFixed(2)}× Compose at N=${last} (target ≤ 1.5×: ${vsCompose <= 1.5 ? "met" : "missed"}); ` +
       `at most ${f(worstMib)} MiB per instance (target ≤ 120: ${worstMib <= 120 ? "met" : "missed"})`,
-    `medians of the rounds that succeeded, of ${rounds}; ${os.cpus().length} cores; load at the end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `medians of the rounds that succeeded, of ${rounds}; ${os.cpus().length} cores; load at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
     ...failures.map((x) => `failed: ${x}`),
   );
   process.stdout.write(lines.join("\n") + "\n");

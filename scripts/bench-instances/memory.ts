@@ -13,9 +13,17 @@ export function mibOf(usage: string): number {
 
 /** MiB per container name, for the given containers. */
 export function containerMemory(names: string[]): Map<string, number> {
-  const out = execFileSync("docker", ["stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}", ...names], { encoding: "utf8", timeout: 120_000 });
-  return new Map(out.split("\n").filter(Boolean).map((line) => {
-    const [name, usage] = line.split("\t");
-    return [name, mibOf(usage)];
-  }));
+  const out = execFileSync("docker", ["stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}", ...names], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return new Map(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [name, usage] = line.split("\t");
+        return [name, mibOf(usage)];
+      }),
+  );
 }

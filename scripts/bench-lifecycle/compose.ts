@@ -28,7 +28,10 @@ export class ComposeSide {
   private cfg?: RuntimeConfig;
 
   /** `snapshot`: the project copy whose Dockerfiles and bundles the images are built from. */
-  constructor(readonly snapshot: string, readonly logs: string) {}
+  constructor(
+    readonly snapshot: string,
+    readonly logs: string,
+  ) {}
 
   /** Finds Compose, writes the file, builds the images (not timed); returns Compose's version. */
   async setUp(apiPort: number, agentPort: number): Promise<string> {
@@ -141,7 +144,8 @@ async function composeCommand(): Promise<string[]> {
     const last = (fs.readFileSync(COMPOSE_LOG, "utf8").trimEnd().split("\n").pop() ?? "").trim();
     const m = /^rc=(\d+)$/.exec(last);
     if (m) {
-      if (m[1] !== "0") progress(`warning: the background Compose build ended with ${last} (see ${COMPOSE_LOG}); trying tools/offline/compose.sh`);
+      if (m[1] !== "0")
+        progress(`warning: the background Compose build ended with ${last} (see ${COMPOSE_LOG}); trying tools/offline/compose.sh`);
       break;
     }
     checkAbort();

@@ -9,8 +9,19 @@ import * as path from "node:path";
 import yaml from "js-yaml";
 import { parseStackConfig, resolveConfig, RuntimeConfig } from "../../config/defaults";
 import {
-  AGENT_STATE_DIR, agentHealthcheck, containerNames, healthcheck, HF_HOME, hostSettings, labels, modelServerEnv, publishedPorts,
-  Role, serveArgs, VLLM_CACHE_ROOT, workerAgentEnv,
+  AGENT_STATE_DIR,
+  agentHealthcheck,
+  containerNames,
+  healthcheck,
+  HF_HOME,
+  hostSettings,
+  labels,
+  modelServerEnv,
+  publishedPorts,
+  Role,
+  serveArgs,
+  VLLM_CACHE_ROOT,
+  workerAgentEnv,
 } from "../../spec/containers";
 import { PROJECT } from "./common";
 
@@ -27,7 +38,13 @@ export function devConfig(root: string, stack: string, apiPort: number, agentPor
   return resolveConfig(parsed, { project: PROJECT, stack }, "cpu");
 }
 
-const hc = (h: { tests: string[]; interval: string; timeout: string; startPeriod: string; retries: number }) => ({ test: h.tests, interval: h.interval, timeout: h.timeout, start_period: h.startPeriod, retries: h.retries });
+const hc = (h: { tests: string[]; interval: string; timeout: string; startPeriod: string; retries: number }) => ({
+  test: h.tests,
+  interval: h.interval,
+  timeout: h.timeout,
+  start_period: h.startPeriod,
+  retries: h.retries,
+});
 
 /** The compose file (as YAML) for a config and the two images. */
 export function composeFile(cfg: RuntimeConfig, images: { server: string; agent: string }): string {

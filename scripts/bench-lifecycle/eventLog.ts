@@ -137,7 +137,9 @@ export function breakdown(command: "up" | "destroy", totalSeconds: number, all: 
       open.set(`${pre.op} ${pre.urn}`, row);
     } else if (done) {
       // Else the row of the same resource still open, matched by name.
-      const row = open.get(`${done.op} ${done.urn}`) ?? [...open.values()].find((r) => r.resource === resourceName(done.urn, done.type) && r.end === undefined);
+      const row =
+        open.get(`${done.op} ${done.urn}`) ??
+        [...open.values()].find((r) => r.resource === resourceName(done.urn, done.type) && r.end === undefined);
       if (row && row.end === undefined) {
         row.end = when(e);
         row.seconds = row.end - row.start;
@@ -147,9 +149,11 @@ export function breakdown(command: "up" | "destroy", totalSeconds: number, all: 
   }
   rows.sort((a, b) => a.start - b.start || (a.end ?? Infinity) - (b.end ?? Infinity));
   const firstChild = rows.find((r) => !r.resource.startsWith("pulumi:pulumi:Stack") && !r.resource.startsWith("pulumi:providers:pulumi"));
-  const phases = [...new Set(all.map((e) => e.phase))].sort((a, b) => a - b).map((p) => {
-    const of = all.filter((e) => e.phase === p);
-    return { first: of[0].at, last: of[of.length - 1].at, events: of.length };
-  });
+  const phases = [...new Set(all.map((e) => e.phase))]
+    .sort((a, b) => a - b)
+    .map((p) => {
+      const of = all.filter((e) => e.phase === p);
+      return { first: of[0].at, last: of[of.length - 1].at, events: of.length };
+    });
   return { command, totalSeconds, clock, phases, programEvaluatedSeconds: command === "up" ? firstChild?.start : undefined, rows };
 }

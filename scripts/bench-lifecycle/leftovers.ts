@@ -7,7 +7,9 @@ import { lines, trySh } from "./proc";
 
 /** Docker objects labelled with a stack, as [kind, name]. */
 export function labelled(stack: string): [DockerKind, string][] {
-  return labelledQueries(stack).flatMap(([kind, args]) => [...new Set(lines(trySh("docker", args)))].map((n): [DockerKind, string] => [kind, n]));
+  return labelledQueries(stack).flatMap(([kind, args]) =>
+    [...new Set(lines(trySh("docker", args)))].map((n): [DockerKind, string] => [kind, n]),
+  );
 }
 
 export const describe = (objects: [string, string][]) => objects.map(([kind, name]) => `${kind} ${name}`).join(", ");

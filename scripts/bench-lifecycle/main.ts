@@ -82,7 +82,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === "-h" || a === "--help") {
       // The help is this file's header comment.
       const src = fs.readFileSync(__filename, "utf8").split("\n");
-      process.stdout.write(src.slice(0, src.findIndex((l) => l.startsWith("import"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+      process.stdout.write(
+        src
+          .slice(
+            0,
+            src.findIndex((l) => l.startsWith("import")),
+          )
+          .map((l) => l.replace(/^\/\/ ?/, ""))
+          .join("\n") + "\n",
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (see --help)`);
   }
@@ -90,8 +98,11 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
-
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
@@ -123,7 +134,8 @@ async function main(): Promise<number> {
     // Leftovers of an interrupted earlier run would make the first up fail or skew it.
     const stale = [...(opts.program ? labelled(PROGRAM_STACK) : []), ...(opts.compose ? labelled(COMPOSE_STACK) : [])];
     if (stale.length > 0) {
-      if (!opts.forceClean) throw new Error(`objects of an earlier bench run are on the engine (${describe(stale)}); rerun with --force-clean to remove them`);
+      if (!opts.forceClean)
+        throw new Error(`objects of an earlier bench run are on the engine (${describe(stale)}); rerun with --force-clean to remove them`);
       progress(`--force-clean: removing ${describe(stale)}`);
       sweep(PROGRAM_STACK);
       sweep(COMPOSE_STACK);
@@ -136,7 +148,10 @@ async function main(): Promise<number> {
     progress("bootstrap (not timed)");
     const bootstrap = path.join(snapshot.dir, "scripts", "bootstrap.sh");
     mustSucceed("scripts/bootstrap.sh", await run("bash", [bootstrap], { cwd: snapshot.dir, log: path.join(logs, "bootstrap.log") }));
-    const warm = mustSucceed("warm scripts/bootstrap.sh", await run("bash", [bootstrap], { cwd: snapshot.dir, log: path.join(logs, "bootstrap-warm.log") }));
+    const warm = mustSucceed(
+      "warm scripts/bootstrap.sh",
+      await run("bash", [bootstrap], { cwd: snapshot.dir, log: path.join(logs, "bootstrap-warm.log") }),
+    );
     overhead.bootstrapWarm = warm.seconds;
     progress(`warm bootstrap: ${fmt(warm.seconds)} s`);
 
@@ -151,7 +166,10 @@ async function main(): Promise<number> {
 
     for (let round = 1; round <= opts.runs; round++) {
       progress(`round ${round}/${opts.runs}, load average ${loadavg()}`);
-      const sides = [["program", program], ["compose", compose]] as const;
+      const sides = [
+        ["program", program],
+        ["compose", compose],
+      ] as const;
       for (const [name, side] of round % 2 === 1 ? sides : [...sides].reverse()) {
         if (!side) continue;
         const r = await side.round(round);

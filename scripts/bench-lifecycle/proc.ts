@@ -134,7 +134,13 @@ export function mustSucceed(what: string, r: RunResult): RunResult {
 
 /** A short untimed command's trimmed stdout; throws when it fails. */
 export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  return execFileSync(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 }).trim();
+  return execFileSync(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ?? process.env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 120_000,
+  }).trim();
 }
 
 /** `sh`, with "" for a failure. */
@@ -146,4 +152,8 @@ export function trySh(cmd: string, args: string[], opts: { cwd?: string; env?: N
   }
 }
 
-export const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter(Boolean);
+export const lines = (s: string) =>
+  s
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);

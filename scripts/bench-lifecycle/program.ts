@@ -35,9 +35,13 @@ function toolchainEnvironment(dir: string): NodeJS.ProcessEnv {
   }
   if (!env.PATH || !env.PULUMI_HOME) throw new Error("tools/offline/toolchain.sh --env gave no PATH or PULUMI_HOME");
   const plugins = JSON.parse(sh("pulumi", ["plugin", "ls", "--json"], { env })) as { name: string; kind: string; version: string }[];
-  const missing = Object.entries(PLUGINS).filter(([n, v]) => !plugins.some((p) => p.kind === "resource" && p.name === n && p.version === v));
+  const missing = Object.entries(PLUGINS).filter(
+    ([n, v]) => !plugins.some((p) => p.kind === "resource" && p.name === n && p.version === v),
+  );
   if (missing.length > 0) {
-    throw new Error(`resource plugin(s) ${missing.map(([n, v]) => `${n} ${v}`).join(", ")} not installed (\`pulumi plugin ls\`); run with --compose-only meanwhile`);
+    throw new Error(
+      `resource plugin(s) ${missing.map(([n, v]) => `${n} ${v}`).join(", ")} not installed (\`pulumi plugin ls\`); run with --compose-only meanwhile`,
+    );
   }
   return env;
 }
@@ -53,13 +57,20 @@ export class ProgramSide {
   private readonly strayExisted = fs.existsSync(this.stray);
 
   /** `dir`: the snapshot, which becomes the scratch project. */
-  constructor(readonly dir: string, readonly logs: string, readonly direct: boolean) {}
+  constructor(
+    readonly dir: string,
+    readonly logs: string,
+    readonly direct: boolean,
+  ) {}
 
   /** Toolchain, scratch backend, stack and ports; returns the CLI version and the untimed steps up.sh adds, timed once. */
   async setUp(apiPort: number, agentPort: number): Promise<{ version: string; toolchainCheck: number; stackSelect: number }> {
     const toolchainEnv = toolchainEnvironment(this.dir);
     const version = sh("pulumi", ["version"], { env: toolchainEnv });
-    const ensure = mustSucceed("tools/offline/toolchain.sh", await run("bash", ["tools/offline/toolchain.sh"], { cwd: this.dir, log: this.log("ensure") }));
+    const ensure = mustSucceed(
+      "tools/offline/toolchain.sh",
+      await run("bash", ["tools/offline/toolchain.sh"], { cwd: this.dir, log: this.log("ensure") }),
+    );
     fs.copyFileSync(path.join(this.dir, "Pulumi.dev.yaml"), path.join(this.dir, `Pulumi.${PROGRAM_STACK}.yaml`));
     const state = path.join(this.dir, ".state");
     fs.mkdirSync(state);
@@ -73,8 +84,14 @@ export class ProgramSide {
     this.scriptEnv = { ...process.env, ...backend };
     mustSucceed("pulumi stack init", await this.pulumi("stack-init", ["stack", "init", PROGRAM_STACK]));
     this.initialized = true;
-    for (const [key, port] of [["network.apiPort", apiPort], ["network.agentPort", agentPort]] as const) {
-      mustSucceed(`pulumi config set ${key}`, await this.pulumi("config", ["config", "set", "--path", key, String(port), "--stack", PROGRAM_STACK]));
+    for (const [key, port] of [
+      ["network.apiPort", apiPort],
+      ["network.agentPort", agentPort],
+    ] as const) {
+      mustSucceed(
+        `pulumi config set ${key}`,
+        await this.pulumi("config", ["config", "set", "--path", key, String(port), "--stack", PROGRAM_STACK]),
+      );
     }
     // What up.sh runs before `pulumi up`, here on a stack that exists already, as in every round.
     const select = mustSucceed("pulumi stack select", await this.pulumi("stack-select", ["stack", "select", "--create", PROGRAM_STACK]));
@@ -92,7 +109,8 @@ export class ProgramSide {
     progress(`round ${n}: program up ${fmt(up.seconds)} s`);
     const noop = mustSucceed(`program no-op up (${upCmd})`, await this.up(`program-noop-${n}`));
     const summary = noop.output.split("Resources:").pop() ?? "";
-    if (/\b(created|updated|replaced|deleted)\b/.test(summary)) notes.push(`program no-op up ${n} changed something: ${summary.trim().split("\n").slice(0, 4).join("; ")}`);
+    if (/\b(created|updated|replaced|deleted)\b/.test(summary))
+      notes.push(`program no-op up ${n} changed something: ${summary.trim().split("\n").slice(0, 4).join("; ")}`);
     progress(`round ${n}: program no-op up ${fmt(noop.seconds)} s`);
     const down = mustSucceed(`program down (${downCmd})`, await this.down(`program-down-${n}`));
     progress(`round ${n}: program down ${fmt(down.seconds)} s`);
@@ -106,11 +124,17 @@ export class ProgramSide {
     progress("breakdown: one more program up and destroy with the engine's event log (not counted)");
     const upEvents: ArrivedEvent[] = [];
     const upLog = path.join(this.dir, "up.events.jsonl");
-    const up = mustSucceed("program up with --event-log", await this.up("breakdown-up", { eventLog: upLog, during: tailEvents(upLog, upEvents) }));
+    const up = mustSucceed(
+      "program up with --event-log",
+      await this.up("breakdown-up", { eventLog: upLog, during: tailEvents(upLog, upEvents) }),
+    );
     const downEvents: ArrivedEvent[] = [];
     const downLog = path.join(this.dir, "destroy.events.jsonl");
     // down.sh passes no flags on, so this one is its `pulumi destroy --skip-preview` run directly.
-    const down = mustSucceed("program destroy with --event-log", await this.destroy("breakdown-destroy", { eventLog: downLog, during: tailEvents(downLog, downEvents) }));
+    const down = mustSucceed(
+      "program destroy with --event-log",
+      await this.destroy("breakdown-destroy", { eventLog: downLog, during: tailEvents(downLog, downEvents) }),
+    );
     return { up: breakdown("up", up.seconds, upEvents), destroy: breakdown("destroy", down.seconds, downEvents) };
   }
 
@@ -123,7 +147,12 @@ export class ProgramSide {
   }
 
   private script(name: string, script: string, args: string[], extra: Partial<RunOptions>): Promise<RunResult> {
-    return run("bash", [path.join(this.dir, "scripts", script), PROGRAM_STACK, ...args], { cwd: this.dir, env: this.scriptEnv, log: this.log(name), ...extra });
+    return run("bash", [path.join(this.dir, "scripts", script), PROGRAM_STACK, ...args], {
+      cwd: this.dir,
+      env: this.scriptEnv,
+      log: this.log(name),
+      ...extra,
+    });
   }
 
   /** `npm run up` for the bench stack (or, with --direct, its `pulumi up`); up.sh passes an event log on to `pulumi up`. */
@@ -131,7 +160,10 @@ export class ProgramSide {
     const flags = eventLog ? ["--event-log", eventLog] : [];
     const debug = eventLog ? DEBUG : {};
     if (this.direct) {
-      return this.pulumi(name, ["up", "--yes", "--skip-preview", "--refresh", "--stack", PROGRAM_STACK, ...flags], { ...extra, env: { ...this.env, ...debug } });
+      return this.pulumi(name, ["up", "--yes", "--skip-preview", "--refresh", "--stack", PROGRAM_STACK, ...flags], {
+        ...extra,
+        env: { ...this.env, ...debug },
+      });
     }
     return this.script(name, "up.sh", flags, { ...extra, env: { ...this.scriptEnv, ...debug } });
   }

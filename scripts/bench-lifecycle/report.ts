@@ -45,7 +45,11 @@ const stats = (runs: number[]): Stats => ({ runs, median: median(runs), min: Mat
 
 function table(head: string[], rows: string[][], right: boolean[]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
 }
 
@@ -54,7 +58,11 @@ export function report(r: Results, jsonFile?: string): void {
   const out: string[] = [];
   out.push(`Lifecycle benchmark, ${r.started.toISOString()}: ${r.runs} round(s), program and Compose alternated`);
   out.push(`machine: nproc ${r.machine.nproc}, load average ${r.machine.loadStart} at start, ${r.machine.loadEnd} at end (1/5/15 min)`);
-  out.push(`versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  out.push(
+    `versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
   out.push("");
   const rows: string[][] = [];
   const results: Record<string, unknown> = {};
@@ -64,10 +72,22 @@ export function report(r: Results, jsonFile?: string): void {
     const perRound = p && c ? p.runs.map((x, i) => x / c.runs[i]) : [];
     const ratio = p && c ? { ofMedians: p.median / c.median, min: Math.min(...perRound), max: Math.max(...perRound), perRound } : undefined;
     const cell = (s?: Stats) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : "—");
-    rows.push([label, cell(p), cell(c), ratio ? `${ratio.ofMedians.toFixed(2)}×` : "—", ratio ? `${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}×` : "—"]);
+    rows.push([
+      label,
+      cell(p),
+      cell(c),
+      ratio ? `${ratio.ofMedians.toFixed(2)}×` : "—",
+      ratio ? `${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}×` : "—",
+    ]);
     results[key] = { program: p, compose: c, ratio };
   }
-  const head = ["measure (seconds)", "program median (min–max)", "compose median (min–max)", "ratio of medians", "ratio per round (min–max)"];
+  const head = [
+    "measure (seconds)",
+    "program median (min–max)",
+    "compose median (min–max)",
+    "ratio of medians",
+    "ratio per round (min–max)",
+  ];
   out.push(...table(head, rows, [false, true, true, true, true]));
   out.push("");
   out.push(
@@ -75,7 +95,9 @@ export function report(r: Results, jsonFile?: string): void {
       ? "ratio = program / compose. Timed: `pulumi up --yes --skip-preview --refresh` / `pulumi destroy --yes` (what up.sh / down.sh ran after bootstrap"
       : "ratio = program / compose. Timed: `scripts/up.sh bench` / `scripts/down.sh bench` (= `npm run up` / `npm run down` for the bench stack)",
   );
-  out.push(`${r.direct ? "when this was written) " : ""}against \`compose up -d --wait\` (+ chat completion and agent /readyz on the first up) / \`compose down -v\`.`);
+  out.push(
+    `${r.direct ? "when this was written) " : ""}against \`compose up -d --wait\` (+ chat completion and agent /readyz on the first up) / \`compose down -v\`.`,
+  );
   const o = r.overhead;
   if (o.bootstrapWarm !== undefined) {
     const parts = [`warm scripts/bootstrap.sh ${fmt(o.bootstrapWarm)} s`];
@@ -89,8 +111,10 @@ export function report(r: Results, jsonFile?: string): void {
   }
   for (const note of r.notes) out.push(`note: ${note}`);
   process.stdout.write(out.join("\n") + "\n\n");
-  if (r.breakdowns.up) printBreakdown(`Where the time goes, one program ${r.direct ? "`pulumi up`" : "`scripts/up.sh bench`"} from nothing`, r.breakdowns.up);
-  if (r.breakdowns.destroy) printBreakdown("Where the time goes, one program `pulumi destroy --yes` (what scripts/down.sh runs)", r.breakdowns.destroy);
+  if (r.breakdowns.up)
+    printBreakdown(`Where the time goes, one program ${r.direct ? "`pulumi up`" : "`scripts/up.sh bench`"} from nothing`, r.breakdowns.up);
+  if (r.breakdowns.destroy)
+    printBreakdown("Where the time goes, one program `pulumi destroy --yes` (what scripts/down.sh runs)", r.breakdowns.destroy);
 
   if (jsonFile) {
     const json = {
@@ -114,10 +138,14 @@ function printBreakdown(title: string, b: Breakdown): void {
   out.push(`${title}: ${fmt(b.totalSeconds)} s in all (${res}; seconds from the command's start)`);
   const names = b.phases.length > 1 ? ["preview", "update"] : ["update"];
   b.phases.forEach((p, i) => {
-    out.push(`  ${names[i] ?? `engine run ${i + 1}`}: first engine event at ${fmt(p.first)} s, last at ${fmt(p.last)} s (${p.events} events)`);
+    out.push(
+      `  ${names[i] ?? `engine run ${i + 1}`}: first engine event at ${fmt(p.first)} s, last at ${fmt(p.last)} s (${p.events} events)`,
+    );
   });
   if (b.programEvaluatedSeconds !== undefined) {
-    out.push(`  first resource the program declares at ${fmt(b.programEvaluatedSeconds)} s (before it: the script, CLI, language host, TypeScript, the program's engine/port checks)`);
+    out.push(
+      `  first resource the program declares at ${fmt(b.programEvaluatedSeconds)} s (before it: the script, CLI, language host, TypeScript, the program's engine/port checks)`,
+    );
   }
   const last = b.phases[b.phases.length - 1];
   if (last) out.push(`  last engine event → exit: ${fmt(b.totalSeconds - last.last)} s`);

@@ -19,6 +19,11 @@ export const REMOVAL_ORDER: readonly DockerKind[] = ["container", "network", "vo
 
 /** The `docker` arguments that remove one object by force. */
 export function removeArgs(kind: DockerKind, name: string): string[] {
-  const rm: Record<DockerKind, string[]> = { container: ["rm", "-f"], image: ["image", "rm", "-f"], volume: ["volume", "rm", "-f"], network: ["network", "rm"] };
+  const rm: Record<DockerKind, string[]> = {
+    container: ["rm", "-f"],
+    image: ["image", "rm", "-f"],
+    volume: ["volume", "rm", "-f"],
+    network: ["network", "rm"],
+  };
   return [...rm[kind], name];
 }

@@ -127,26 +127,8 @@ const jsonCase: fc.Arbitrary<Case> = fc
 
 // --- routes, methods, targets -----------------------------------------------------------------
 
-const MOCK_PATHS = [
-  "/health",
-  "/ping",
-  "/version",
-  "/load",
-  "/metrics",
-  "/v1/models",
-  "/v1/chat/completions",
-  "/tokenize",
-];
-const AGENT_PATHS = [
-  "/healthz",
-  "/readyz",
-  "/metrics",
-  "/info",
-  "/logs",
-  "/logs?tail=1",
-  "/logs?tail=-1",
-  "/logs?tail=99999999999",
-];
+const MOCK_PATHS = ["/health", "/ping", "/version", "/load", "/metrics", "/v1/models", "/v1/chat/completions", "/tokenize"];
+const AGENT_PATHS = ["/healthz", "/readyz", "/metrics", "/info", "/logs", "/logs?tail=1", "/logs?tail=-1", "/logs?tail=99999999999"];
 const ODD_TARGETS = [
   "//v1/models",
   "/V1/models",

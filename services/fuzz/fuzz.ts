@@ -56,8 +56,7 @@ export function check(t: Tally, c: Case, x: Exchange): void {
   t.responses += x.responses.length;
   if (x.malformed) note(t, "malformed", c.label, `malformed response: ${x.malformed}`);
   if (x.hung) return note(t, "hangs", c.label, `no response and no close within ${c.send.timeoutMs} ms`);
-  if (!c.send.abort && x.responses.length === 0 && !x.malformed)
-    note(t, "malformed", c.label, "connection closed without a response");
+  if (!c.send.abort && x.responses.length === 0 && !x.malformed) note(t, "malformed", c.label, "connection closed without a response");
   for (const r of x.responses) {
     const text = r.body.toString("utf8");
     if (STACK.test(text)) note(t, "other", c.label, `stack trace in a ${r.status} body`);

@@ -6,8 +6,7 @@ import { Case, HOST, JSON_TYPE, Target, one, request } from "./request";
  * neighbours, fixed inputs for both services; and trickled, cut-short and abandoned requests.
  */
 export function protocolCases(target: Target): Case[] {
-  const ok =
-    target === "mock" ? "GET /v1/models HTTP/1.1\r\nHost: a\r\n\r\n" : "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+  const ok = target === "mock" ? "GET /v1/models HTTP/1.1\r\nHost: a\r\n\r\n" : "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
   const path = target === "mock" ? "/v1/models" : "/healthz";
   const post = target === "mock" ? "/v1/completions" : "/healthz";
   const raw = (label: string, text: string, extra: Partial<Case> = {}) =>
@@ -48,14 +47,8 @@ export function protocolCases(target: Target): Case[] {
       "bad chunk size then a smuggled request",
       `POST ${post} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`,
     ),
-    raw(
-      "chunk size overflow",
-      `POST ${post} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n`,
-    ),
-    raw(
-      "300 headers",
-      `GET ${path} HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 300 }, (_, i) => `X-H${i}: v\r\n`).join("")}\r\n`,
-    ),
+    raw("chunk size overflow", `POST ${post} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n`),
+    raw("300 headers", `GET ${path} HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 300 }, (_, i) => `X-H${i}: v\r\n`).join("")}\r\n`),
     raw("20 KB header", `GET ${path} HTTP/1.1\r\nHost: a\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`),
     raw("NUL in a header", `GET ${path} HTTP/1.1\r\nHost: a\r\nX-A: a\u0000b\r\n\r\n`),
     raw("obs-fold", `GET ${path} HTTP/1.1\r\nHost: a\r\nX-A: a\r\n b\r\n\r\n`),
@@ -84,10 +77,7 @@ export const protocolCase = (target: Target) => fc.constantFrom(...protocolCases
 /** Trickled, cut short, or abandoned requests (the timeouts and disconnect paths). */
 export function slowCase(target: Target, headersTimeoutMs: number, requestTimeoutMs: number): fc.Arbitrary<Case> {
   const path = target === "mock" ? "/v1/chat/completions" : "/healthz";
-  const body =
-    target === "mock"
-      ? JSON.stringify({ model: "m", messages: [{ role: "user", content: "hello" }], stream: true })
-      : "";
+  const body = target === "mock" ? JSON.stringify({ model: "m", messages: [{ role: "user", content: "hello" }], stream: true }) : "";
   const full = request(target === "mock" ? "POST" : "GET", path, [HOST, JSON_TYPE], body || undefined);
   return fc.constantFrom<Case>(
     {

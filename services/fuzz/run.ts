@@ -71,16 +71,12 @@ async function fuzz(target: Target): Promise<void> {
       controlFailures++;
       tally.findings.push({ label: `after batch ${i / batchSize}`, problem: bad });
     }
-    process.stderr.write(
-      `\r${target}: ${Math.min(i + batchSize, all.length)}/${all.length} cases, RSS ${svc.rssMiB().toFixed(0)} MiB`,
-    );
+    process.stderr.write(`\r${target}: ${Math.min(i + batchSize, all.length)}/${all.length} cases, RSS ${svc.rssMiB().toFixed(0)} MiB`);
   }
   const shutdownMs = await svc.stop();
   const seconds = (performance.now() - t0) / 1000;
   process.stderr.write("\n");
-  console.log(
-    `${target}: ${tally.cases} requests (seed ${seed}, ${concurrency} connections) in ${seconds.toFixed(1)} s`,
-  );
+  console.log(`${target}: ${tally.cases} requests (seed ${seed}, ${concurrency} connections) in ${seconds.toFixed(1)} s`);
   console.log(
     `  crashes ${tally.crashes}, hangs ${tally.hangs}, non-JSON error bodies ${tally.nonJsonErrors}, malformed responses ${tally.malformed}, other findings ${tally.other}, failed control requests ${controlFailures}`,
   );
@@ -88,16 +84,7 @@ async function fuzz(target: Target): Promise<void> {
     `  responses ${tally.responses}; health probe: slowest ${maxProbe.toFixed(0)} ms, ${probeFailures} failed; peak RSS ${peak.toFixed(1)} MiB; SIGTERM to exit ${shutdownMs.toFixed(0)} ms`,
   );
   for (const f of tally.findings.slice(0, 20)) console.log(`  - ${f.label}: ${f.problem}`);
-  if (
-    tally.crashes +
-      tally.hangs +
-      tally.nonJsonErrors +
-      tally.malformed +
-      tally.other +
-      controlFailures +
-      probeFailures >
-    0
-  )
+  if (tally.crashes + tally.hangs + tally.nonJsonErrors + tally.malformed + tally.other + controlFailures + probeFailures > 0)
     process.exitCode = 1;
 }
 

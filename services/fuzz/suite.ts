@@ -52,9 +52,7 @@ export function fuzzSuite(name: string, target: Target, opts: FuzzSuiteOptions):
 
     test(`seeded property: any batch of hostile requests (seed ${SEED})`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(caseArbitrary(target, opts.timeouts), { minLength: 10, maxLength: 40 }), (cases) =>
-          batchIsClean(cases),
-        ),
+        fc.asyncProperty(fc.array(caseArbitrary(target, opts.timeouts), { minLength: 10, maxLength: 40 }), (cases) => batchIsClean(cases)),
         { seed: SEED, numRuns: opts.numRuns, endOnFailure: true },
       );
     });

@@ -45,11 +45,7 @@ function status(pid: number, field: string): number {
   }
 }
 
-export function get(
-  port: number,
-  path: string,
-  timeoutMs = 2000,
-): Promise<{ status: number; body: string; ms: number }> {
+export function get(port: number, path: string, timeoutMs = 2000): Promise<{ status: number; body: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const req = request({ host: "127.0.0.1", port, path, timeout: timeoutMs, agent: false }, (res) => {
@@ -65,10 +61,7 @@ export function get(
 }
 
 /** Bundles and starts the service with default settings plus `args` (mock) or `env` (agent). */
-export async function startService(
-  target: Target,
-  extra: { args?: string[]; env?: Record<string, string> } = {},
-): Promise<Service> {
+export async function startService(target: Target, extra: { args?: string[]; env?: Record<string, string> } = {}): Promise<Service> {
   const file = join(tmpdir(), `fuzz-${target}-${process.pid}.js`);
   buildSync({
     entryPoints: [join(__dirname, "..", ENTRY[target])],
@@ -80,9 +73,7 @@ export async function startService(
   });
   const port = await freePort();
   const args =
-    target === "mock"
-      ? ["m", "--served-model-name", "m", "--host", "127.0.0.1", "--port", String(port), ...(extra.args ?? [])]
-      : [];
+    target === "mock" ? ["m", "--served-model-name", "m", "--host", "127.0.0.1", "--port", String(port), ...(extra.args ?? [])] : [];
   const env =
     target === "agent"
       ? {
@@ -103,9 +94,7 @@ export async function startService(
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on("exit", (code, signal) => resolve(code ?? signal)),
-  );
+  const exited = new Promise<number | string | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal)));
   const pid = child.pid!;
   for (let i = 0; ; i++) {
     if ((await get(port, HEALTH_PATH[target], 500)).status !== 0) break;

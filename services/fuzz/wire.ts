@@ -57,8 +57,7 @@ export function parseResponse(buf: Buffer, method: string, eof: boolean): Parse 
     const h = HEADER_LINE.exec(line);
     if (!h) return { ok: false, error: `bad header line ${JSON.stringify(line.slice(0, 80))}` };
     const name = h[1].toLowerCase();
-    if (name in headers && (name === "content-length" || name === "transfer-encoding"))
-      return { ok: false, error: `duplicate ${name}` };
+    if (name in headers && (name === "content-length" || name === "transfer-encoding")) return { ok: false, error: `duplicate ${name}` };
     headers[name] = h[2];
   }
   const start = end + 4;
@@ -67,9 +66,7 @@ export function parseResponse(buf: Buffer, method: string, eof: boolean): Parse 
   // An error that closes the connection may answer a request the server could not parse, so it
   // cannot know it was a HEAD: whatever comes before the close is its body.
   if (method === "HEAD" && status >= 400 && /close/i.test(headers.connection ?? "")) {
-    return eof
-      ? { ok: true, response: { method, status, headers, body: buf.subarray(start) }, used: buf.length }
-      : null;
+    return eof ? { ok: true, response: { method, status, headers, body: buf.subarray(start) }, used: buf.length } : null;
   }
   if (method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200)) {
     return { ok: true, response: { method, status, headers, body: Buffer.alloc(0) }, used: start };
@@ -85,8 +82,7 @@ export function parseResponse(buf: Buffer, method: string, eof: boolean): Parse 
       const size = parseInt(buf.subarray(at, lineEnd).toString("latin1"), 16);
       if (!Number.isFinite(size) || size < 0) return { ok: false, error: "bad chunk size" };
       if (buf.length < lineEnd + 2 + size + 2) return eof ? { ok: false, error: "truncated chunk" } : null;
-      if (size === 0)
-        return { ok: true, response: { method, status, headers, body: Buffer.concat(chunks) }, used: lineEnd + 4 };
+      if (size === 0) return { ok: true, response: { method, status, headers, body: Buffer.concat(chunks) }, used: lineEnd + 4 };
       chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
       at = lineEnd + 2 + size + 2;
     }
@@ -94,8 +90,7 @@ export function parseResponse(buf: Buffer, method: string, eof: boolean): Parse 
   if (headers["content-length"] !== undefined) {
     const len = Number(headers["content-length"]);
     if (!/^\d+$/.test(headers["content-length"])) return { ok: false, error: "bad content-length" };
-    if (buf.length < start + len)
-      return eof ? { ok: false, error: `body ${buf.length - start} of ${len} bytes` } : null;
+    if (buf.length < start + len) return eof ? { ok: false, error: `body ${buf.length - start} of ${len} bytes` } : null;
     return {
       ok: true,
       response: { method, status, headers, body: buf.subarray(start, start + len) },

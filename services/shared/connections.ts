@@ -43,8 +43,7 @@ const LINGER_MS = 2000;
 /** What about a request (before its handler runs) makes it one not to serve, as [status, message]. */
 export function refusal(req: IncomingMessage, maxHeaderCount: number): [number, string] | null {
   // llhttp accepts HTTP/0.9 ("GET /") and HTTP/2.0 request lines and reports them as such.
-  if (req.httpVersionMajor !== 1)
-    return [505, `HTTP version ${req.httpVersion} is not supported: use HTTP/1.1 or HTTP/1.0.`];
+  if (req.httpVersionMajor !== 1) return [505, `HTTP version ${req.httpVersion} is not supported: use HTTP/1.1 or HTTP/1.0.`];
   const raw = req.rawHeaders;
   if (raw.length > 2 * maxHeaderCount) return [431, `Too many header lines: at most ${maxHeaderCount}.`];
   let hosts = 0;
@@ -93,9 +92,7 @@ export class ConnectionGuard {
     });
     server.on("clientError", (err: NodeJS.ErrnoException, socket: GuardedSocket) => this.onClientError(err, socket));
     // CONNECT (and upgrades, which no route accepts): Node hands over the raw socket.
-    server.on("connect", (_req: IncomingMessage, socket: GuardedSocket) =>
-      this.fail(socket, 405, "Method Not Allowed."),
-    );
+    server.on("connect", (_req: IncomingMessage, socket: GuardedSocket) => this.fail(socket, 405, "Method Not Allowed."));
   }
 
   /**

@@ -30,14 +30,20 @@ describe("a kept model cache on the real engine", () => {
 
   it("survives destroy, is listed as kept, and is mounted again by the next up", { skip }, async () => {
     const first = await stack.up({ refresh: true });
-    assert.deepEqual(first.outputs.keptOnDestroy.value, volumes.map((v) => `volume ${v}`));
+    assert.deepEqual(
+      first.outputs.keptOnDestroy.value,
+      volumes.map((v) => `volume ${v}`),
+    );
     await docker("exec", server, "node", "-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, "weights")`);
 
     await stack.destroy();
     assert.deepEqual(await labelled(name), volumes.map((v) => `volume:${v}`).sort());
 
     await stack.up({ refresh: true });
-    assert.equal(await docker("exec", server, "node", "-e", `process.stdout.write(require("fs").readFileSync(${JSON.stringify(marker)}, "utf8"))`), "weights");
+    assert.equal(
+      await docker("exec", server, "node", "-e", `process.stdout.write(require("fs").readFileSync(${JSON.stringify(marker)}, "utf8"))`),
+      "weights",
+    );
     await stack.destroy();
     for (const v of volumes) await docker("volume", "rm", v);
     assert.deepEqual(await engineSnapshot(), before_);

@@ -43,7 +43,10 @@ describe("failed deploys on the real engine", () => {
     const seconds = (Date.now() - started) / 1000;
     assert.ok(seconds < 120, `took ${seconds} s, while the wait allows 600 s`);
     assert.match(text, /this update replaces the model server inference-runtime-e2e-\d+-crash-model-server: the API is down/);
-    assert.match(text, /container inference-runtime-e2e-\d+-crash-model-server did not become healthy: it (exited \(exit code 2\) and is being restarted|is exited \(exit code 2\)); waited \d+\.\d s/);
+    assert.match(
+      text,
+      /container inference-runtime-e2e-\d+-crash-model-server did not become healthy: it (exited \(exit code 2\) and is being restarted|is exited \(exit code 2\)); waited \d+\.\d s/,
+    );
     assert.match(text, /restart count \d+(, exit codes so far 2)?/);
     assert.match(text, /last 30 log lines:/);
     assert.match(text, /vllm serve: error: unrecognized arguments: --no-such-flag/);
@@ -62,11 +65,17 @@ describe("failed deploys on the real engine", () => {
       stacks.push(name);
       const stack = await project.stack(name, "dev", { "network.apiPort": String(port) });
       const text = await failure(stack.up({ refresh: true }));
-      assert.match(text, new RegExp(`inference-runtime:network\\.apiPort: host port ${port} on 127\\.0\\.0\\.1 is already in use by another process`));
+      assert.match(
+        text,
+        new RegExp(`inference-runtime:network\\.apiPort: host port ${port} on 127\\.0\\.0\\.1 is already in use by another process`),
+      );
       assertCleanError(text);
       assert.deepEqual(await labelled(name), []);
       const state = await stack.exportStack();
-      assert.deepEqual((state.deployment.resources ?? []).filter((r: { type: string }) => r.type !== "pulumi:pulumi:Stack"), []);
+      assert.deepEqual(
+        (state.deployment.resources ?? []).filter((r: { type: string }) => r.type !== "pulumi:pulumi:Stack"),
+        [],
+      );
     } finally {
       holder.close();
     }
@@ -78,7 +87,10 @@ describe("failed deploys on the real engine", () => {
     try {
       const stack = await unreachable.stack(`e2e-${ID}-noengine`, "dev");
       const text = await failure(stack.preview());
-      assert.match(text, new RegExp(`cannot reach the Docker engine at unix:///tmp/inference-runtime-no-engine-${ID}\\.sock \\(from DOCKER_HOST\\)`));
+      assert.match(
+        text,
+        new RegExp(`cannot reach the Docker engine at unix:///tmp/inference-runtime-no-engine-${ID}\\.sock \\(from DOCKER_HOST\\)`),
+      );
       assertCleanError(text);
     } finally {
       unreachable.remove();

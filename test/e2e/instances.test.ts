@@ -45,7 +45,8 @@ async function cli(...args: string[]): Promise<CliResult> {
   }
 }
 
-const create = (id: string, ...more: string[]) => cli("create", id, "--network", standIn.network, "--control-plane-url", standIn.controlPlaneUrl, ...more);
+const create = (id: string, ...more: string[]) =>
+  cli("create", id, "--network", standIn.network, "--control-plane-url", standIn.controlPlaneUrl, ...more);
 
 /** Files in the state directory that name a stack (backend files, workspaces). */
 function stateFilesOf(stack: string): string[] {
@@ -87,7 +88,12 @@ describe("instances on demand (real CLI, real engines)", { skip: blocker }, () =
     for (const id of ids) {
       for (const obj of await labelled(stackNameOf(id)).catch(() => [])) {
         const [kind, name] = obj.split(":");
-        const rm: Record<string, string[]> = { container: ["rm", "-f"], image: ["image", "rm", "-f"], volume: ["volume", "rm", "-f"], network: ["network", "rm"] };
+        const rm: Record<string, string[]> = {
+          container: ["rm", "-f"],
+          image: ["image", "rm", "-f"],
+          volume: ["volume", "rm", "-f"],
+          network: ["network", "rm"],
+        };
         await docker(...rm[kind], name).catch(() => "");
       }
     }
@@ -98,14 +104,46 @@ describe("instances on demand (real CLI, real engines)", { skip: blocker }, () =
   it("refuses bad input with the field and what was expected, creating nothing", async () => {
     const id = ids[0];
     const cases: [string, string[], RegExp][] = [
-      ["an id that is not a UUID", ["create", "not-a-uuid", "--network", standIn.network], /instance id: expected a UUID such as .*, got "not-a-uuid"/],
-      ["a network that does not exist", ["create", id, "--network", `no-such-net-${process.pid}`], new RegExp(`network: no Docker network named "no-such-net-${process.pid}"`)],
-      ["an unknown --set key", ["create", id, "--network", standIn.network, "--set", "model.maxModelLenn=4096"], /inference-runtime:model: unknown key\(s\) maxModelLenn/],
-      ["a bad --set value", ["create", id, "--network", standIn.network, "--set", "model.gpuMemoryUtilization=2"], /inference-runtime:model\.gpuMemoryUtilization: expected a fraction in \(0, 1\]/],
-      ["a --set without =", ["create", id, "--network", standIn.network, "--set", "model.maxModelLen"], /--set model\.maxModelLen: expected key=value/],
-      ["a bad control-plane URL", ["create", id, "--network", standIn.network, "--control-plane-url", "ftp://x"], /inference-runtime:agent\.controlPlaneUrl: expected an http\(s\) URL/],
-      ["a base stack file that does not exist", ["create", id, "--network", standIn.network, "--base", "staging"], /base: no stack file Pulumi\.staging\.yaml in .*; expected one of dev, gpu/],
-      ["a key the request owns", ["create", id, "--network", standIn.network, "--set", "network.external=other"], /inference-runtime:network\.external: not an override: set from the network option/],
+      [
+        "an id that is not a UUID",
+        ["create", "not-a-uuid", "--network", standIn.network],
+        /instance id: expected a UUID such as .*, got "not-a-uuid"/,
+      ],
+      [
+        "a network that does not exist",
+        ["create", id, "--network", `no-such-net-${process.pid}`],
+        new RegExp(`network: no Docker network named "no-such-net-${process.pid}"`),
+      ],
+      [
+        "an unknown --set key",
+        ["create", id, "--network", standIn.network, "--set", "model.maxModelLenn=4096"],
+        /inference-runtime:model: unknown key\(s\) maxModelLenn/,
+      ],
+      [
+        "a bad --set value",
+        ["create", id, "--network", standIn.network, "--set", "model.gpuMemoryUtilization=2"],
+        /inference-runtime:model\.gpuMemoryUtilization: expected a fraction in \(0, 1\]/,
+      ],
+      [
+        "a --set without =",
+        ["create", id, "--network", standIn.network, "--set", "model.maxModelLen"],
+        /--set model\.maxModelLen: expected key=value/,
+      ],
+      [
+        "a bad control-plane URL",
+        ["create", id, "--network", standIn.network, "--control-plane-url", "ftp://x"],
+        /inference-runtime:agent\.controlPlaneUrl: expected an http\(s\) URL/,
+      ],
+      [
+        "a base stack file that does not exist",
+        ["create", id, "--network", standIn.network, "--base", "staging"],
+        /base: no stack file Pulumi\.staging\.yaml in .*; expected one of dev, gpu/,
+      ],
+      [
+        "a key the request owns",
+        ["create", id, "--network", standIn.network, "--set", "network.external=other"],
+        /inference-runtime:network\.external: not an override: set from the network option/,
+      ],
       ["a missing --network", ["create", id], /--network: required/],
     ];
     for (const [what, args, message] of cases) {
@@ -147,7 +185,10 @@ describe("instances on demand (real CLI, real engines)", { skip: blocker }, () =
       // No host ports: the control plane reaches the instance on its network only.
       const server = `inference-runtime-${x.stack}-model-server`;
       assert.match(await docker("inspect", "--format", "{{json .HostConfig.PortBindings}}", server), /^(null|\{\})$/);
-      assert.equal(await docker("inspect", "--format", `{{(index .NetworkSettings.Networks "${standIn.network}").IPAddress}}`, server), x.ip);
+      assert.equal(
+        await docker("inspect", "--format", `{{(index .NetworkSettings.Networks "${standIn.network}").IPAddress}}`, server),
+        x.ip,
+      );
     }
 
     for (const x of instances) {
@@ -157,15 +198,24 @@ describe("instances on demand (real CLI, real engines)", { skip: blocker }, () =
         const beats = rec.heartbeats.filter((c) => c.instance_id === x.instanceId && c.status === "ready");
         return reg.length > 0 && beats.length > 0 ? { reg, beats } : undefined;
       });
-      assert.ok(calls.reg.every((c) => c.ip_address === x.ip), `registered IP ${calls.reg.map((c) => c.ip_address)} vs ${x.ip}`);
-      assert.ok(calls.beats.every((c) => c.ip_address === x.ip), `heartbeat IP vs ${x.ip}`);
+      assert.ok(
+        calls.reg.every((c) => c.ip_address === x.ip),
+        `registered IP ${calls.reg.map((c) => c.ip_address)} vs ${x.ip}`,
+      );
+      assert.ok(
+        calls.beats.every((c) => c.ip_address === x.ip),
+        `heartbeat IP vs ${x.ip}`,
+      );
       assert.equal(calls.reg[0].model_id, x.servedModelName);
       assert.equal(calls.reg[0].vllm_port, 8000);
       assert.equal(calls.reg[0].health_port, 8080);
 
       const models = await standIn.fetchFromNetwork(`${x.apiUrl}/v1/models`);
       assert.equal(models.status, 200, models.body);
-      assert.deepEqual(JSON.parse(models.body).data.map((m: { id: string }) => m.id), [x.servedModelName]);
+      assert.deepEqual(
+        JSON.parse(models.body).data.map((m: { id: string }) => m.id),
+        [x.servedModelName],
+      );
       assert.equal((await standIn.fetchFromNetwork(`${x.agentUrl}/readyz`)).status, 200);
     }
     // The worker token is a secret: never in plain text in the state directory.
@@ -180,7 +230,13 @@ describe("instances on demand (real CLI, real engines)", { skip: blocker }, () =
     }
     const listed = JSON.parse((await cli("list", "--json")).stdout);
     const health = async () =>
-      (await Promise.all(instances.map((x) => docker("inspect", "--format", "{{.Name}} {{json .State.Health}}", `inference-runtime-${x.stack}-worker-agent`)))).join("\n");
+      (
+        await Promise.all(
+          instances.map((x) =>
+            docker("inspect", "--format", "{{.Name}} {{json .State.Health}}", `inference-runtime-${x.stack}-worker-agent`),
+          ),
+        )
+      ).join("\n");
     assert.deepEqual(
       listed.map((s: any) => [s.instanceId, s.stack, s.state, s.ip]).sort(),
       instances.map((x) => [x.instanceId, x.stack, "running", x.ip]).sort(),
@@ -189,7 +245,8 @@ describe("instances on demand (real CLI, real engines)", { skip: blocker }, () =
     const table = (await cli("list")).stdout;
     for (const x of instances) assert.match(table, new RegExp(`${x.instanceId}\\s+${x.stack}\\s+running\\s+${x.ip.replace(/\./g, "\\.")}`));
 
-    const containerIds = async (stack: string) => (await docker("ps", "-aq", "--no-trunc", "--filter", `label=io.inference-runtime.stack=${stack}`)).split("\n").sort();
+    const containerIds = async (stack: string) =>
+      (await docker("ps", "-aq", "--no-trunc", "--filter", `label=io.inference-runtime.stack=${stack}`)).split("\n").sort();
     const before = await containerIds(instances[0].stack);
     const again = await create(instances[0].instanceId);
     assert.equal(again.code, 0, again.stderr);

@@ -28,8 +28,7 @@ async function assertServes(stack: Stack, prompt: string): Promise<void> {
 const refreshFlag = (stack: string) =>
   execFileSync("bash", ["scripts/lib/refresh-flag.sh", stack], { cwd: `${__dirname}/../..`, encoding: "utf8" }).trim();
 
-const changes = (summary: Record<string, number> | undefined) =>
-  Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0);
+const changes = (summary: Record<string, number> | undefined) => Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0);
 
 describe("the dev stack's lifecycle on the real engine", () => {
   const project = new ScratchProject();
@@ -78,7 +77,10 @@ describe("the dev stack's lifecycle on the real engine", () => {
     await docker("rm", "-f", `inference-runtime-${names.a}-model-server`);
     assert.equal(refreshFlag(names.a), "--refresh");
     const up = await a.up({ refresh: true });
-    assert.ok((up.summary.resourceChanges?.create ?? 0) + (up.summary.resourceChanges?.replace ?? 0) > 0, JSON.stringify(up.summary.resourceChanges));
+    assert.ok(
+      (up.summary.resourceChanges?.create ?? 0) + (up.summary.resourceChanges?.replace ?? 0) > 0,
+      JSON.stringify(up.summary.resourceChanges),
+    );
     assert.match(up.stdout, /smoke-test-command/);
     await assertServes(a, "back after removal");
   });

@@ -35,7 +35,8 @@ export async function engineSnapshot(): Promise<Record<string, string[]>> {
 /** Docker objects labelled with a stack, as `kind:name`. */
 export async function labelled(stack: string): Promise<string[]> {
   const found: string[] = [];
-  for (const [kind, args] of labelledQueries(stack)) for (const name of (await docker(...args)).split("\n").filter(Boolean)) found.push(`${kind}:${name}`);
+  for (const [kind, args] of labelledQueries(stack))
+    for (const name of (await docker(...args)).split("\n").filter(Boolean)) found.push(`${kind}:${name}`);
   return found.sort();
 }
 
@@ -99,7 +100,8 @@ export class ScratchProject {
     await run("pulumi", ["cancel", "--yes", "--stack", stack, "--non-interactive"], opts).catch(() => undefined);
     await run("pulumi", ["destroy", "--yes", "--stack", stack, "--non-interactive"], opts).catch(() => undefined);
     const found = (await labelled(stack).catch(() => [])).map((obj) => obj.split(":") as [DockerKind, string]);
-    for (const kind of REMOVAL_ORDER) for (const [k, name] of found) if (k === kind) await docker(...removeArgs(kind, name)).catch(() => undefined);
+    for (const kind of REMOVAL_ORDER)
+      for (const [k, name] of found) if (k === kind) await docker(...removeArgs(kind, name)).catch(() => undefined);
   }
 
   remove(): void {

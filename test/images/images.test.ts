@@ -78,7 +78,10 @@ describe("service images on the real engine", () => {
   it("serves the official client on the published loopback port under the served name", async () => {
     const client = new OpenAI({ baseURL: `${apiUrl}/v1`, apiKey: "unused" });
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id), [cfg.model.servedName]);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      [cfg.model.servedName],
+    );
     const reply = await client.chat.completions.create({
       model: cfg.model.servedName,
       messages: [{ role: "user", content: "ping from the image test" }],

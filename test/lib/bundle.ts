@@ -15,7 +15,15 @@ export function bundled(entry: string): string {
   if (known) return known;
   const name = entry.replace(/\.ts$/, "").replace(/[^A-Za-z0-9]+/g, "-");
   const outfile = path.join(ROOT, "dist", `test-${name}-${process.pid}.js`);
-  esbuild.buildSync({ entryPoints: [path.join(ROOT, entry)], outfile, bundle: true, platform: "node", target: "node20", packages: "external", logLevel: "error" });
+  esbuild.buildSync({
+    entryPoints: [path.join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    logLevel: "error",
+  });
   if (built.size === 0) process.on("exit", () => built.forEach((file) => fs.rmSync(file, { force: true })));
   built.set(entry, outfile);
   return outfile;

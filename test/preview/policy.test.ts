@@ -65,14 +65,16 @@ describe("the policy pack in real previews", { skip }, () => {
       base: "gpu",
       settings: { "healthcheck.startPeriod": "2m" },
       resource: "docker:index/container:Container: runtime-server-container",
-      message: /runs vLLM on a GPU with a healthcheck start period of 2m0s, shorter than the 10m0s .* set healthcheck\.startPeriod to at least 10m0s/,
+      message:
+        /runs vLLM on a GPU with a healthcheck start period of 2m0s, shorter than the 10m0s .* set healthcheck\.startPeriod to at least 10m0s/,
     },
     {
       rule: "gpu-cache-retained",
       base: "gpu",
       settings: { "cache.keepOnDestroy": "false" },
       resource: "docker:index/volume:Volume: runtime-cache-hf",
-      message: /volume inference-runtime-pol-[\w-]+-hf-cache \(runtime-cache-hf\) of a GPU stack would be deleted .* set cache\.keepOnDestroy: true/,
+      message:
+        /volume inference-runtime-pol-[\w-]+-hf-cache \(runtime-cache-hf\) of a GPU stack would be deleted .* set cache\.keepOnDestroy: true/,
     },
   ];
   for (const v of violations) {

@@ -40,20 +40,43 @@ describe("stack config validation", () => {
     ["bad volume name", { cache: { volumeName: "my cache" } }, /cache\.volumeName: expected a Docker object name/],
     ["bad duration", { healthcheck: { startPeriod: "ten minutes" } }, /healthcheck\.startPeriod: expected a duration/],
     ["bad URL", { agent: { controlPlaneUrl: "ftp://cp" } }, /agent\.controlPlaneUrl: expected an http\(s\) URL/],
-    ["control plane without instance", { agent: { controlPlaneUrl: "http://cp:8003" } }, /agent\.instanceId: required when agent\.controlPlaneUrl/],
+    [
+      "control plane without instance",
+      { agent: { controlPlaneUrl: "http://cp:8003" } },
+      /agent\.instanceId: required when agent\.controlPlaneUrl/,
+    ],
     ["bad instance id", { agent: { controlPlaneUrl: "http://cp", instanceId: "abc" } }, /agent\.instanceId: expected a UUID/],
-    ["smoke test without published ports", { network: { publish: false }, smokeTest: true }, /^inference-runtime:smokeTest: runs where Pulumi runs/],
+    [
+      "smoke test without published ports",
+      { network: { publish: false }, smokeTest: true },
+      /^inference-runtime:smokeTest: runs where Pulumi runs/,
+    ],
     ["mock on gpu", { runtime: "mock", device: "gpu" }, /^inference-runtime:device: runtime "mock" simulates/],
     ["gpu block for the mock", { gpu: { count: 1 } }, /^inference-runtime:gpu: only applies to runtime "vllm"/],
     ["mock block for vllm", { runtime: "vllm", mock: { ttftMs: 5 } }, /^inference-runtime:mock: only applies to runtime "mock"/],
-    ["count and deviceIds", { runtime: "vllm", gpu: { count: 1, deviceIds: ["0"] } }, /^inference-runtime:gpu: expected either count or deviceIds/],
-    ["tensor parallel above GPUs", { runtime: "vllm", gpu: { count: 2 }, model: { tensorParallelSize: 4 } }, /model\.tensorParallelSize: expected at most the 2 GPU/],
-    ["tensor parallel on cpu", { runtime: "vllm", device: "cpu", model: { tensorParallelSize: 2 } }, /model\.tensorParallelSize: expected 1 on device "cpu"/],
+    [
+      "count and deviceIds",
+      { runtime: "vllm", gpu: { count: 1, deviceIds: ["0"] } },
+      /^inference-runtime:gpu: expected either count or deviceIds/,
+    ],
+    [
+      "tensor parallel above GPUs",
+      { runtime: "vllm", gpu: { count: 2 }, model: { tensorParallelSize: 4 } },
+      /model\.tensorParallelSize: expected at most the 2 GPU/,
+    ],
+    [
+      "tensor parallel on cpu",
+      { runtime: "vllm", device: "cpu", model: { tensorParallelSize: 2 } },
+      /model\.tensorParallelSize: expected 1 on device "cpu"/,
+    ],
   ];
   for (const [name, raw, expected] of cases) {
     it(`rejects ${name}`, () => {
       const found = problems(raw);
-      assert.ok(found.some((p) => expected.test(p)), `no problem matched ${expected}; got:\n${found.join("\n")}`);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `no problem matched ${expected}; got:\n${found.join("\n")}`,
+      );
     });
   }
 
@@ -134,7 +157,11 @@ describe("defaults per runtime and device", () => {
   });
 
   it("reads numbers and booleans that `pulumi config set --path` stored as text", () => {
-    const cfg = resolveConfig(parseStackConfig({ model: { maxModelLen: "4096", gpuMemoryUtilization: "0.5", trustRemoteCode: "true" } }, NS), id, "cpu");
+    const cfg = resolveConfig(
+      parseStackConfig({ model: { maxModelLen: "4096", gpuMemoryUtilization: "0.5", trustRemoteCode: "true" } }, NS),
+      id,
+      "cpu",
+    );
     assert.deepEqual([cfg.model.maxModelLen, cfg.model.gpuMemoryUtilization, cfg.model.trustRemoteCode], [4096, 0.5, true]);
     assert.match(problems({ model: { gpuMemoryUtilization: "1.5" } })[0], /gpuMemoryUtilization: expected a fraction/);
   });

@@ -27,7 +27,14 @@ const CASES: [string, RuntimeConfig][] = [
   ["dev with generated text and startup", resolved("dev", { mock: { mode: "generate", startupMs: 1500, failureRate: 0.1 } }, "cpu")],
   ["gpu", resolved("gpu", {}, "gpu")],
   ["gpu on cpu", resolved("gpu", { gpu: {}, device: "cpu" }, "cpu")],
-  ["vllm with extras", resolved("gpu", { model: { revision: "main", quantization: "awq", trustRemoteCode: true, extraArgs: ["--enable-prefix-caching"] } }, "gpu")],
+  [
+    "vllm with extras",
+    resolved(
+      "gpu",
+      { model: { revision: "main", quantization: "awq", trustRemoteCode: true, extraArgs: ["--enable-prefix-caching"] } },
+      "gpu",
+    ),
+  ],
 ];
 
 describe("program and services agree", () => {
@@ -76,11 +83,20 @@ describe("program and services agree", () => {
 
   it("probes the paths the services serve, with the flags their entrypoints answer", () => {
     const dev = resolved("dev", {}, "cpu");
-    assert.deepEqual(healthcheck(dev, { startInterval: false }).tests, ["CMD", "node", "/app/main.js", PROBE_FLAGS.mockVllm, `http://127.0.0.1:${PORTS.api}${PATHS.serverHealth}`]);
+    assert.deepEqual(healthcheck(dev, { startInterval: false }).tests, [
+      "CMD",
+      "node",
+      "/app/main.js",
+      PROBE_FLAGS.mockVllm,
+      `http://127.0.0.1:${PORTS.api}${PATHS.serverHealth}`,
+    ]);
     assert.equal(agentHealthcheck({ startInterval: false }).tests.at(-1), `http://127.0.0.1:${PORTS.agent}${PATHS.agentHealth}`);
   });
 
-  for (const [service, flag] of [["mock-vllm", PROBE_FLAGS.mockVllm], ["worker-agent", PROBE_FLAGS.workerAgent]] as const) {
+  for (const [service, flag] of [
+    ["mock-vllm", PROBE_FLAGS.mockVllm],
+    ["worker-agent", PROBE_FLAGS.workerAgent],
+  ] as const) {
     it(`${service} answers its probe flag: exit 0 on a 2xx, 1 on a 503 or a refused port`, async () => {
       let status = 200;
       const server = http.createServer((_req, res) => res.writeHead(status).end()).listen(0, "127.0.0.1");

@@ -69,7 +69,10 @@ export async function runProgram(
   for (const [key, value] of Object.entries(config)) {
     flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(flat, secretKeys.map((k) => `${PROJECT}:${k}`));
+  pulumi.runtime.setAllConfig(
+    flat,
+    secretKeys.map((k) => `${PROJECT}:${k}`),
+  );
   await pulumi.runtime.setMocks(
     {
       newResource(args) {

@@ -46,7 +46,10 @@ describe("health gate verdicts", () => {
   });
   it("fails at once on an exit, a restart or an unhealthy mark", () => {
     assert.match((judge(state({ Status: "exited", Running: false, ExitCode: 2 })) as any).reason, /exited \(exit code 2\)/);
-    assert.match((judge(state({ Restarting: true, Running: false, ExitCode: 2 })) as any).reason, /exited \(exit code 2\) and is being restarted/);
+    assert.match(
+      (judge(state({ Restarting: true, Running: false, ExitCode: 2 })) as any).reason,
+      /exited \(exit code 2\) and is being restarted/,
+    );
     // Running again after a restart: the state shows 0, the engine's events the real code.
     assert.match((judge(state({}, 1), 2) as any).reason, /exited \(exit code 2\) and is being restarted/);
     assert.match((judge(state({ Health: { Status: "unhealthy" } })) as any).reason, /unhealthy/);
@@ -69,13 +72,24 @@ describe("host port check", () => {
   after(() => holder.close());
 
   it("names the key, the port and the address of a port another process holds", async () => {
-    const problems = await takenPorts(engineTarget(undefined, {}), [{ key: "network.apiPort", port, address: "127.0.0.1" }], [], "inference-runtime");
+    const problems = await takenPorts(
+      engineTarget(undefined, {}),
+      [{ key: "network.apiPort", port, address: "127.0.0.1" }],
+      [],
+      "inference-runtime",
+    );
     assert.equal(problems.length, 1);
-    assert.match(problems[0], new RegExp(`^inference-runtime:network\\.apiPort: host port ${port} on 127\\.0\\.0\\.1 is already in use by another process`));
+    assert.match(
+      problems[0],
+      new RegExp(`^inference-runtime:network\\.apiPort: host port ${port} on 127\\.0\\.0\\.1 is already in use by another process`),
+    );
   });
   it("passes a free port", async () => {
     holder.close();
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(await takenPorts(engineTarget(undefined, {}), [{ key: "network.apiPort", port, address: "127.0.0.1" }], [], "inference-runtime"), []);
+    assert.deepEqual(
+      await takenPorts(engineTarget(undefined, {}), [{ key: "network.apiPort", port, address: "127.0.0.1" }], [], "inference-runtime"),
+      [],
+    );
   });
 });

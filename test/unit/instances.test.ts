@@ -30,7 +30,11 @@ function refusal(id: unknown, shape: RequestShape): string[] {
 
 /** The plan's stack config as the harness takes it: keys without the namespace. */
 const projectConfig = (config: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("inference-runtime:")).map(([k, v]) => [k.slice("inference-runtime:".length), v]));
+  Object.fromEntries(
+    Object.entries(config)
+      .filter(([k]) => k.startsWith("inference-runtime:"))
+      .map(([k, v]) => [k.slice("inference-runtime:".length), v]),
+  );
 
 describe("instance ids", () => {
   it("derives the stack from the first 12 hex digits, in lower case", () => {
@@ -64,7 +68,11 @@ describe("planInstance", () => {
   });
 
   it("takes overrides by key path over the base, and the gpu base when asked", () => {
-    const plan = planInstance(ID, { ...REQUEST, base: "gpu", overrides: { "model.maxModelLen": 8192, "model.servedName": "mock-echo-model", "network.publish": true, smokeTest: true } });
+    const plan = planInstance(ID, {
+      ...REQUEST,
+      base: "gpu",
+      overrides: { "model.maxModelLen": 8192, "model.servedName": "mock-echo-model", "network.publish": true, smokeTest: true },
+    });
     const c: Record<string, any> = plan.stackConfig;
     assert.equal(c["inference-runtime:runtime"], "vllm");
     assert.equal(c["inference-runtime:model"].maxModelLen, 8192);
@@ -76,11 +84,20 @@ describe("planInstance", () => {
   });
 
   it("refuses bad overrides with the stack config's own messages, every problem at once", () => {
-    const problems = refusal("nope", { ...REQUEST, overrides: { "model.maxModelLenn": 1, "model.gpuMemoryUtilization": 2, runtime: "tgi" } });
-    assert.ok(problems.some((p) => /^instance id: expected a UUID/.test(p)), problems.join("\n"));
+    const problems = refusal("nope", {
+      ...REQUEST,
+      overrides: { "model.maxModelLenn": 1, "model.gpuMemoryUtilization": 2, runtime: "tgi" },
+    });
+    assert.ok(
+      problems.some((p) => /^instance id: expected a UUID/.test(p)),
+      problems.join("\n"),
+    );
     assert.ok(problems.includes("inference-runtime:model: unknown key(s) maxModelLenn"), problems.join("\n"));
     assert.ok(problems.includes("inference-runtime:model.gpuMemoryUtilization: expected a fraction in (0, 1]"), problems.join("\n"));
-    assert.ok(problems.some((p) => /^inference-runtime:runtime: Invalid option: expected one of "mock"\|"vllm"/.test(p)), problems.join("\n"));
+    assert.ok(
+      problems.some((p) => /^inference-runtime:runtime: Invalid option: expected one of "mock"\|"vllm"/.test(p)),
+      problems.join("\n"),
+    );
   });
 
   it("refuses cross-field conflicts the way a stack file is refused", () => {
@@ -90,7 +107,16 @@ describe("planInstance", () => {
   });
 
   it("refuses overrides of what the request sets itself, and secrets as plain overrides", () => {
-    const problems = refusal(ID, { ...REQUEST, overrides: { "agent.instanceId": ID, "network.external": "x", "agent.controlPlaneUrl": "http://x", workerAuthToken: "t", "model..id": "x" } });
+    const problems = refusal(ID, {
+      ...REQUEST,
+      overrides: {
+        "agent.instanceId": ID,
+        "network.external": "x",
+        "agent.controlPlaneUrl": "http://x",
+        workerAuthToken: "t",
+        "model..id": "x",
+      },
+    });
     assert.deepEqual(problems, [
       "inference-runtime:agent.instanceId: not an override: set from the instance id",
       "inference-runtime:network.external: not an override: set from the network option (--network)",
@@ -101,32 +127,44 @@ describe("planInstance", () => {
   });
 
   it("refuses a base stack file that does not exist, a bad network name and a bad control-plane URL", () => {
-    assert.deepEqual(refusal(ID, { ...REQUEST, base: "staging" }), [`base: no stack file Pulumi.staging.yaml in ${ROOT}; expected one of dev, gpu`]);
-    assert.deepEqual(refusal(ID, { ...REQUEST, base: "../dev" }), [`base: no stack file Pulumi.../dev.yaml in ${ROOT}; expected one of dev, gpu`]);
+    assert.deepEqual(refusal(ID, { ...REQUEST, base: "staging" }), [
+      `base: no stack file Pulumi.staging.yaml in ${ROOT}; expected one of dev, gpu`,
+    ]);
+    assert.deepEqual(refusal(ID, { ...REQUEST, base: "../dev" }), [
+      `base: no stack file Pulumi.../dev.yaml in ${ROOT}; expected one of dev, gpu`,
+    ]);
     assert.match(refusal(ID, { ...REQUEST, network: "bad name" })[0], /^network: expected the name of an existing Docker network/);
-    assert.deepEqual(refusal(ID, { ...REQUEST, controlPlaneUrl: "ftp://cp" }), ["inference-runtime:agent.controlPlaneUrl: expected an http(s) URL"]);
+    assert.deepEqual(refusal(ID, { ...REQUEST, controlPlaneUrl: "ftp://cp" }), [
+      "inference-runtime:agent.controlPlaneUrl: expected an http(s) URL",
+    ]);
   });
 });
 
 describe("parseSettings", () => {
   it("reads values as JSON when they are, as text otherwise", () => {
-    assert.deepEqual(parseSettings(["model.maxModelLen=4096", "model.id=Qwen/Qwen2.5-0.5B-Instruct", 'model.extraArgs=["--a","--b"]', "x=true", "y=a=b"]), {
-      "model.maxModelLen": 4096,
-      "model.id": "Qwen/Qwen2.5-0.5B-Instruct",
-      "model.extraArgs": ["--a", "--b"],
-      x: true,
-      y: "a=b",
-    });
+    assert.deepEqual(
+      parseSettings(["model.maxModelLen=4096", "model.id=Qwen/Qwen2.5-0.5B-Instruct", 'model.extraArgs=["--a","--b"]', "x=true", "y=a=b"]),
+      {
+        "model.maxModelLen": 4096,
+        "model.id": "Qwen/Qwen2.5-0.5B-Instruct",
+        "model.extraArgs": ["--a", "--b"],
+        x: true,
+        y: "a=b",
+      },
+    );
   });
 
   it("refuses an item without key=value", () => {
-    assert.throws(() => parseSettings(["model.maxModelLen", "=3"]), (err: InstanceInputError) => {
-      assert.deepEqual(err.problems, [
-        "--set model.maxModelLen: expected key=value, e.g. --set model.maxModelLen=4096",
-        "--set =3: expected key=value, e.g. --set model.maxModelLen=4096",
-      ]);
-      return true;
-    });
+    assert.throws(
+      () => parseSettings(["model.maxModelLen", "=3"]),
+      (err: InstanceInputError) => {
+        assert.deepEqual(err.problems, [
+          "--set model.maxModelLen: expected key=value, e.g. --set model.maxModelLen=4096",
+          "--set =3: expected key=value, e.g. --set model.maxModelLen=4096",
+        ]);
+        return true;
+      },
+    );
   });
 });
 
@@ -152,33 +190,50 @@ describe("where instance state lives", () => {
 describe("diagnosis of a failed update", () => {
   it("keeps the resource errors of the Diagnostics section, without progress or tables", () => {
     const text = [
-      "code: 255", "stdout: Updating (i-1):", " +  docker:index/container:Container runtime-server-container created", "Diagnostics:",
-      "  pulumi:pulumi:Stack (inference-runtime-i-1):", "    error: update failed", "",
-      "  command:local:Command (runtime-server-ready-wait):", "    error: container x did not become healthy: it exited (exit code 2)",
-      "    vllm serve: error: unrecognized arguments: --no-such-flag", "", "Resources:", "    + 9 created",
+      "code: 255",
+      "stdout: Updating (i-1):",
+      " +  docker:index/container:Container runtime-server-container created",
+      "Diagnostics:",
+      "  pulumi:pulumi:Stack (inference-runtime-i-1):",
+      "    error: update failed",
+      "",
+      "  command:local:Command (runtime-server-ready-wait):",
+      "    error: container x did not become healthy: it exited (exit code 2)",
+      "    vllm serve: error: unrecognized arguments: --no-such-flag",
+      "",
+      "Resources:",
+      "    + 9 created",
     ].join("\n");
-    assert.equal(diagnosis(new Error(text)), [
-      "command:local:Command (runtime-server-ready-wait):",
-      "  error: container x did not become healthy: it exited (exit code 2)",
-      "  vllm serve: error: unrecognized arguments: --no-such-flag",
-    ].join("\n"));
+    assert.equal(
+      diagnosis(new Error(text)),
+      [
+        "command:local:Command (runtime-server-ready-wait):",
+        "  error: container x did not become healthy: it exited (exit code 2)",
+        "  vllm serve: error: unrecognized arguments: --no-such-flag",
+      ].join("\n"),
+    );
   });
 });
 
 describe("an instance's stack under Pulumi's mocks", () => {
   const plan = planInstance(ID, { ...REQUEST, overrides: { "mock.ttftMs": 5 } });
   const { resources, error } = runIsolated(plan.stack, { ...projectConfig(plan.stackConfig), workerAuthToken: "tok" }, ["workerAuthToken"]);
-  const container = (role: string) => resources.find((r) => r.type === "docker:index/container:Container" && labelsOf(r)["io.inference-runtime.role"] === role)!;
+  const container = (role: string) =>
+    resources.find((r) => r.type === "docker:index/container:Container" && labelsOf(r)["io.inference-runtime.role"] === role)!;
 
   it("declares the runtime under the instance's own names, with no host ports and no smoke test", () => {
     assert.equal(error, undefined);
     const server = container("model-server");
     assert.equal(server.inputs.name, "inference-runtime-i-3f1c2b9e8d4a-model-server");
     assert.deepEqual(server.inputs.ports, []);
-    assert.deepEqual(server.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["inference-runtime-i-3f1c2b9e8d4a-net", "controlplane"]);
+    assert.deepEqual(
+      server.inputs.networksAdvanced.map((n: { name: string }) => n.name),
+      ["inference-runtime-i-3f1c2b9e8d4a-net", "controlplane"],
+    );
     assert.equal(labelsOf(server)["io.inference-runtime.stack"], "i-3f1c2b9e8d4a");
     assert.equal(resources.filter((r) => r.name.includes("smoke-test")).length, 0);
-    for (const r of resources.filter((x) => x.inputs.labels)) assert.equal(labelsOf(r)["io.inference-runtime.stack"], "i-3f1c2b9e8d4a", r.name);
+    for (const r of resources.filter((x) => x.inputs.labels))
+      assert.equal(labelsOf(r)["io.inference-runtime.stack"], "i-3f1c2b9e8d4a", r.name);
     assert.ok(server.inputs.envs.includes("MOCK_VLLM_TTFT_MS=5"));
   });
 
@@ -197,7 +252,11 @@ describe("an instance's stack under Pulumi's mocks", () => {
 describe("the instance command line", () => {
   const cli = async (...args: string[]) => {
     try {
-      const r = await run("node", ["--import", "tsx", path.join(ROOT, "instances", "cli.ts"), ...args], { cwd: ROOT, timeout: 60_000, env: { ...process.env, PATH: `/nonexistent:${process.env.PATH}` } });
+      const r = await run("node", ["--import", "tsx", path.join(ROOT, "instances", "cli.ts"), ...args], {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: { ...process.env, PATH: `/nonexistent:${process.env.PATH}` },
+      });
       return { code: 0, ...r };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

@@ -6,5 +6,9 @@ import { runProgram } from "./harness";
 const [stack, config, secretKeys, mode] = JSON.parse(process.argv[2]);
 runProgram(stack, config, secretKeys, mode).then(
   (r) => process.stdout.write("\n" + JSON.stringify({ resources: r.resources, outputs: r.outputs, options: r.options })),
-  (e) => process.stdout.write("\n" + JSON.stringify({ resources: [], outputs: {}, options: {}, error: { message: e.message, runError: e instanceof pulumi.RunError } })),
+  (e) =>
+    process.stdout.write(
+      "\n" +
+        JSON.stringify({ resources: [], outputs: {}, options: {}, error: { message: e.message, runError: e instanceof pulumi.RunError } }),
+    ),
 );

@@ -3,8 +3,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  CONTAINER, COMMAND, dockerLabels, gpuCacheRetained, gpuMemoryUtilization, hostPortsLoopback, imagesPinned,
-  modelServerStartPeriod, REMOTE_IMAGE, secretEnvValues, STACK, unpinnedReason, VOLUME,
+  CONTAINER,
+  COMMAND,
+  dockerLabels,
+  gpuCacheRetained,
+  gpuMemoryUtilization,
+  hostPortsLoopback,
+  imagesPinned,
+  modelServerStartPeriod,
+  REMOTE_IMAGE,
+  secretEnvValues,
+  STACK,
+  unpinnedReason,
+  VOLUME,
 } from "../../policy/rules";
 import { decodeProperties, durationSeconds, ResourceView, UNKNOWN } from "../../policy/view";
 
@@ -52,7 +63,10 @@ describe("policy pack: host-ports-loopback", () => {
   it("passes ports on 127.0.0.1 and fails 0.0.0.0 or a missing address, naming the port and the keys to change", () => {
     assert.deepEqual(hostPortsLoopback(gpuServer()), []);
     const [open] = hostPortsLoopback(gpuServer({ ports: [{ internal: 8000, external: 18000, ip: "0.0.0.0" }] }));
-    assert.match(open, /container inference-runtime-s1-model-server .*host port 18000 .* on 0\.0\.0\.0: bind it to 127\.0\.0\.1 \(config network\.bindAddress\).*host-ports-loopback\.allowedAddresses/);
+    assert.match(
+      open,
+      /container inference-runtime-s1-model-server .*host port 18000 .* on 0\.0\.0\.0: bind it to 127\.0\.0\.1 \(config network\.bindAddress\).*host-ports-loopback\.allowedAddresses/,
+    );
     assert.equal(hostPortsLoopback(gpuServer({ ports: [{ internal: 8000, external: 18000 }] })).length, 1);
   });
 
@@ -73,7 +87,10 @@ describe("policy pack: images-pinned", () => {
   });
 
   it("checks pulled images and container images, and passes image IDs", () => {
-    assert.deepEqual(imagesPinned(resource(REMOTE_IMAGE, "runtime-server-image-remote", { name: "vllm/vllm-openai:v0.18.0", keepLocally: true })), []);
+    assert.deepEqual(
+      imagesPinned(resource(REMOTE_IMAGE, "runtime-server-image-remote", { name: "vllm/vllm-openai:v0.18.0", keepLocally: true })),
+      [],
+    );
     const [pulled] = imagesPinned(resource(REMOTE_IMAGE, "runtime-server-image-remote", { name: "vllm/vllm-openai" }));
     assert.match(pulled, /^image vllm\/vllm-openai \(runtime-server-image-remote\) has no tag.*pin a release tag .*images\.vllmGpu/);
     assert.deepEqual(imagesPinned(gpuServer({ image: `sha256:${"b".repeat(64)}` })), []);
@@ -84,7 +101,10 @@ describe("policy pack: images-pinned", () => {
     const build = (tag: string, triggers: unknown[]) =>
       resource(COMMAND, "runtime-agent-image-build", { environment: { IMAGE_TAG: tag, STACK: "s1" }, triggers, create: "docker build" });
     assert.deepEqual(imagesPinned(build("inference-runtime/worker-agent:s1", ["0123456789abcdef"])), []);
-    assert.match(imagesPinned(build("inference-runtime/worker-agent:latest", ["0123"]))[0], /build tag inference-runtime\/worker-agent:latest is tagged `latest`.*with the stack name/);
+    assert.match(
+      imagesPinned(build("inference-runtime/worker-agent:latest", ["0123"]))[0],
+      /build tag inference-runtime\/worker-agent:latest is tagged `latest`.*with the stack name/,
+    );
     assert.match(imagesPinned(build("inference-runtime/worker-agent:s1", []))[0], /without a content digest in its triggers/);
   });
 });
@@ -108,7 +128,10 @@ describe("policy pack: model-server-start-period", () => {
   it("passes vLLM on GPU from 10 min and fails below, naming healthcheck.startPeriod", () => {
     assert.deepEqual(modelServerStartPeriod(gpuServer()), []);
     const [short] = modelServerStartPeriod(gpuServer({ healthcheck: { tests: ["CMD", "true"], startPeriod: "5m0s" } }));
-    assert.match(short, /runs vLLM on a GPU with a healthcheck start period of 5m0s, shorter than the 10m0s.*healthcheck\.startPeriod to at least 10m0s/);
+    assert.match(
+      short,
+      /runs vLLM on a GPU with a healthcheck start period of 5m0s, shorter than the 10m0s.*healthcheck\.startPeriod to at least 10m0s/,
+    );
   });
 
   it("wants 30 min for vLLM on a CPU, nothing more than a healthcheck for mock-vllm, and fails a server without one", () => {
@@ -138,7 +161,10 @@ describe("policy pack: docker-labels", () => {
 
   it("wants the labels on the program's image builds", () => {
     const build = (create: string, stack = "s1") =>
-      resource(COMMAND, "runtime-agent-image-build", { environment: { IMAGE_TAG: "inference-runtime/worker-agent:s1", STACK: stack }, create });
+      resource(COMMAND, "runtime-agent-image-build", {
+        environment: { IMAGE_TAG: "inference-runtime/worker-agent:s1", STACK: stack },
+        create,
+      });
     const labelled = 'docker build --label io.inference-runtime.stack="$STACK" --label io.inference-runtime.role=image -t "$IMAGE_TAG" .';
     assert.deepEqual(dockerLabels(build(labelled)), []);
     assert.match(dockerLabels(build('docker build -t "$IMAGE_TAG" .'))[0], /without the labels/);

@@ -11,7 +11,10 @@ describe("what the policy pack reads for retainOnDelete", () => {
       const run = await runProgram("gpu", stackConfig("gpu", { cache: { keepOnDestroy: keep } }));
       const volumes = run.resources.filter((r) => r.type === "docker:index/volume:Volume");
       assert.ok(volumes.length >= 2);
-      const retained = volumes.filter((v) => run.options[v.name].retainOnDelete).map((v) => `volume ${v.inputs.name}`).sort();
+      const retained = volumes
+        .filter((v) => run.options[v.name].retainOnDelete)
+        .map((v) => `volume ${v.inputs.name}`)
+        .sort();
       const listed = (run.outputs.keptOnDestroy as string[]).filter((k) => k.startsWith("volume ")).sort();
       assert.deepEqual(listed, retained);
       assert.equal(retained.length, keep ? 2 : 0);

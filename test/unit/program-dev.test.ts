@@ -66,14 +66,16 @@ describe("dev stack", () => {
   });
 
   it("labels every Docker object with the stack and its role", () => {
-    const roles = resources
-      .filter((r) => r.type.startsWith("docker:"))
-      .map((r) => labelsOf(r));
+    const roles = resources.filter((r) => r.type.startsWith("docker:")).map((r) => labelsOf(r));
     assert.ok(roles.every((l) => l["io.inference-runtime.stack"] === "dev"));
-    assert.deepEqual(
-      roles.map((l) => l["io.inference-runtime.role"]).sort(),
-      ["model-cache", "model-cache", "model-server", "network", "worker-agent", "worker-agent"],
-    );
+    assert.deepEqual(roles.map((l) => l["io.inference-runtime.role"]).sort(), [
+      "model-cache",
+      "model-cache",
+      "model-server",
+      "network",
+      "worker-agent",
+      "worker-agent",
+    ]);
   });
 
   it("builds both service images with the CLI, tagged per stack, and removes them on destroy", () => {
@@ -98,7 +100,12 @@ describe("dev stack", () => {
   it("runs mock-vllm with the vLLM command line and no GPU settings", () => {
     const server = container("model-server");
     assert.equal(server.inputs.name, "inference-runtime-dev-model-server");
-    assert.deepEqual(server.inputs.command.slice(0, 4), ["--model", "Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen2.5-0.5b-instruct"]);
+    assert.deepEqual(server.inputs.command.slice(0, 4), [
+      "--model",
+      "Qwen/Qwen2.5-0.5B-Instruct",
+      "--served-model-name",
+      "qwen2.5-0.5b-instruct",
+    ]);
     assert.deepEqual(server.inputs.deviceRequests ?? [], []);
     assert.equal(server.inputs.ipcMode, undefined);
     assert.equal(server.inputs.image, "sha256:runtime-server-image-build");
@@ -154,7 +161,9 @@ describe("dev stack", () => {
     assert.equal(agent.inputs.networkMode, `container:${server.id}`);
     assert.ok(agent.inputs.envs.includes("MODEL_ID=qwen2.5-0.5b-instruct"));
     // The image's token file lives on a volume of its own, so a granted token survives replacement.
-    assert.deepEqual(agent.inputs.volumes, [{ volumeName: "inference-runtime-dev-worker-agent-state", containerPath: "/var/lib/worker-agent" }]);
+    assert.deepEqual(agent.inputs.volumes, [
+      { volumeName: "inference-runtime-dev-worker-agent-state", containerPath: "/var/lib/worker-agent" },
+    ]);
     assert.ok(agent.inputs.envs.includes("VLLM_BASE_URL=http://127.0.0.1:8000"));
     assert.ok(agent.inputs.envs.includes("WORKER_SIMULATE_GPU_COUNT=1"));
     assert.ok(!agent.inputs.envs.some((e: string) => e.startsWith("CONTROL_PLANE_URL=")));

@@ -16,9 +16,15 @@ describe("gpu stack", () => {
 
   it("pulls the pinned vLLM image, keeps it on destroy, and builds only the agent", () => {
     const remote = byType(resources, "docker:index/remoteImage:RemoteImage");
-    assert.deepEqual(remote.map((r) => [r.inputs.name, r.inputs.keepLocally]), [["vllm/vllm-openai:v0.18.0", true]]);
+    assert.deepEqual(
+      remote.map((r) => [r.inputs.name, r.inputs.keepLocally]),
+      [["vllm/vllm-openai:v0.18.0", true]],
+    );
     const builds = byType(resources, "command:local:Command").filter((c) => c.name.endsWith("-build"));
-    assert.deepEqual(builds.map((b) => b.inputs.environment.IMAGE_TAG), ["inference-runtime/worker-agent:gpu"]);
+    assert.deepEqual(
+      builds.map((b) => b.inputs.environment.IMAGE_TAG),
+      ["inference-runtime/worker-agent:gpu"],
+    );
     assert.deepEqual(outputs.keptOnDestroy, [
       "volume inference-runtime-gpu-hf-cache",
       "volume inference-runtime-gpu-hf-cache-vllm",
@@ -29,16 +35,26 @@ describe("gpu stack", () => {
 
   it("passes the model settings as vllm serve flags, not environment variables", () => {
     assert.deepEqual(container("model-server").inputs.command, [
-      "--model", "Qwen/Qwen2.5-0.5B-Instruct",
-      "--served-model-name", "qwen2.5-0.5b-instruct",
-      "--host", "0.0.0.0",
-      "--port", "8000",
-      "--max-model-len", "4096",
-      "--max-num-seqs", "64",
-      "--dtype", "auto",
-      "--gpu-memory-utilization", "0.6",
-      "--tensor-parallel-size", "1",
-      "--shutdown-timeout", "30",
+      "--model",
+      "Qwen/Qwen2.5-0.5B-Instruct",
+      "--served-model-name",
+      "qwen2.5-0.5b-instruct",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8000",
+      "--max-model-len",
+      "4096",
+      "--max-num-seqs",
+      "64",
+      "--dtype",
+      "auto",
+      "--gpu-memory-utilization",
+      "0.6",
+      "--tensor-parallel-size",
+      "1",
+      "--shutdown-timeout",
+      "30",
     ]);
     assert.ok(!container("model-server").inputs.envs.some((e: string) => /^(MODEL|MAX_MODEL_LEN|MOCK_VLLM_\w+)=/.test(e)));
   });

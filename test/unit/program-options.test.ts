@@ -21,16 +21,32 @@ describe("settings that reach resources", () => {
   });
 
   it("passes the mock's settings to its container and none to vLLM's", async () => {
-    const { resources } = await runProgram("dev", stackConfig("dev", { mock: { ttftMs: 33, itlMs: 7, mode: "generate", failureRate: 0.25 } }));
+    const { resources } = await runProgram(
+      "dev",
+      stackConfig("dev", { mock: { ttftMs: 33, itlMs: 7, mode: "generate", failureRate: 0.25 } }),
+    );
     const envs: string[] = containerOf(resources, "model-server")!.inputs.envs;
-    for (const e of ["MOCK_VLLM_TTFT_MS=33", "MOCK_VLLM_ITL_MS=7", "MOCK_VLLM_MODE=generate", "MOCK_VLLM_FAILURE_RATE=0.25", "MOCK_VLLM_VLLM_VERSION=0.18.0"]) assert.ok(envs.includes(e), e);
+    for (const e of [
+      "MOCK_VLLM_TTFT_MS=33",
+      "MOCK_VLLM_ITL_MS=7",
+      "MOCK_VLLM_MODE=generate",
+      "MOCK_VLLM_FAILURE_RATE=0.25",
+      "MOCK_VLLM_VLLM_VERSION=0.18.0",
+    ])
+      assert.ok(envs.includes(e), e);
   });
 
   it("joins network.external as well as its own network, without declaring it", async () => {
     const { resources } = await runProgram("dev", stackConfig("dev", { network: { external: "controlplane" } }));
     const server = containerOf(resources, "model-server")!;
-    assert.deepEqual(server.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["inference-runtime-dev-net", "controlplane"]);
-    assert.deepEqual(resources.filter((r) => r.type === "docker:index/network:Network").map((r) => r.inputs.name), ["inference-runtime-dev-net"]);
+    assert.deepEqual(
+      server.inputs.networksAdvanced.map((n: { name: string }) => n.name),
+      ["inference-runtime-dev-net", "controlplane"],
+    );
+    assert.deepEqual(
+      resources.filter((r) => r.type === "docker:index/network:Network").map((r) => r.inputs.name),
+      ["inference-runtime-dev-net"],
+    );
   });
 
   it("gives the HF token under both names the Hugging Face tools read", async () => {
@@ -44,7 +60,10 @@ describe("settings that reach resources", () => {
   it("runs no agent, publishes no agent port and smoke-tests without it when agent.enabled is false", async () => {
     const { resources } = await runProgram("dev", stackConfig("dev", { agent: { enabled: false } }));
     assert.equal(containerOf(resources, "worker-agent"), undefined);
-    assert.deepEqual(containerOf(resources, "model-server")!.inputs.ports.map((p: { internal: number }) => p.internal), [8000]);
+    assert.deepEqual(
+      containerOf(resources, "model-server")!.inputs.ports.map((p: { internal: number }) => p.internal),
+      [8000],
+    );
     const smoke = resources.find((r) => r.name === "runtime-smoke-test-command")!;
     assert.equal(smoke.inputs.environment.SMOKE_AGENT_URL, undefined);
   });
@@ -53,7 +72,11 @@ describe("settings that reach resources", () => {
     const agent = { controlPlaneUrl: "http://cp:9000", instanceId: "3f1c2b9e-8d4a-4c7e-9b2a-1e5f6a7b8c9d", advertiseIp: "192.0.2.10" };
     const { resources } = await runProgram("dev", stackConfig("dev", { agent }));
     const envs: string[] = containerOf(resources, "worker-agent")!.inputs.envs;
-    for (const e of [`CONTROL_PLANE_URL=${agent.controlPlaneUrl}`, `INSTANCE_ID=${agent.instanceId}`, `WORKER_ADVERTISE_IP=${agent.advertiseIp}`]) {
+    for (const e of [
+      `CONTROL_PLANE_URL=${agent.controlPlaneUrl}`,
+      `INSTANCE_ID=${agent.instanceId}`,
+      `WORKER_ADVERTISE_IP=${agent.advertiseIp}`,
+    ]) {
       assert.ok(envs.includes(e), e);
     }
   });

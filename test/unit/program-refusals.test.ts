@@ -16,7 +16,10 @@ describe("refusals before anything is declared", () => {
   it("names the engine address and its source when the engine does not answer, at preview", async () => {
     const r = refusal("dev", "preview", { FAKE_DOCKER_DOWN: "1", DOCKER_HOST: "" });
     assert.ok(r.runError, r.message);
-    assert.match(r.message, /^cannot reach the Docker engine at unix:\/\/\/var\/run\/docker\.sock \(the default socket; set DOCKER_HOST or `docker:host`/);
+    assert.match(
+      r.message,
+      /^cannot reach the Docker engine at unix:\/\/\/var\/run\/docker\.sock \(the default socket; set DOCKER_HOST or `docker:host`/,
+    );
     assert.match(r.message, /Cannot connect to the Docker daemon/);
     assert.match(r.message, /Check that dockerd is running there/);
     assert.equal(r.resources, 0);
@@ -36,7 +39,10 @@ describe("refusals before anything is declared", () => {
   it("stops the gpu stack at up on a host without the NVIDIA runtime, naming the toolkit", async () => {
     const r = refusal("gpu", "up", { FAKE_DOCKER_RUNTIMES: "runc" });
     assert.ok(r.runError, r.message);
-    assert.match(r.message, /^device "gpu" needs the NVIDIA container runtime, which this Docker host lacks \(engine runtimes: runc\): install .*NVIDIA Container Toolkit/);
+    assert.match(
+      r.message,
+      /^device "gpu" needs the NVIDIA container runtime, which this Docker host lacks \(engine runtimes: runc\): install .*NVIDIA Container Toolkit/,
+    );
     assert.equal(r.resources, 0);
   });
 });

@@ -22,9 +22,7 @@ describe("secrets", () => {
     outputs = result.outputs;
     smokeEnv = result.resources.find((r) => r.name === "runtime-smoke-test-command")!.inputs.environment;
     envs = Object.fromEntries(
-      result.resources
-        .filter((r) => r.type === "docker:index/container:Container")
-        .map((r) => [r.name, openSecretEnvelope(r.inputs.envs)]),
+      result.resources.filter((r) => r.type === "docker:index/container:Container").map((r) => [r.name, openSecretEnvelope(r.inputs.envs)]),
     );
   });
 
@@ -51,7 +49,13 @@ describe("secrets", () => {
   });
 
   it("marks the environment list secret as a whole when it carries a secret", async () => {
-    const env = withSecretEnv(["A=1"], [["TOKEN", pulumi.secret("x")], ["UNSET", undefined]]);
+    const env = withSecretEnv(
+      ["A=1"],
+      [
+        ["TOKEN", pulumi.secret("x")],
+        ["UNSET", undefined],
+      ],
+    );
     assert.ok(pulumi.Output.isInstance(env));
     assert.equal(await (env as unknown as { isSecret: Promise<boolean> }).isSecret, true);
     const plain = withSecretEnv(["A=1"], [["UNSET", undefined]]);

@@ -11,7 +11,15 @@ const cfgOf = (raw: unknown, device: "cpu" | "gpu" = "cpu") =>
 
 describe("durations", () => {
   it("formats like Go's time.Duration", () => {
-    const cases: [number, string][] = [[0, "0s"], [500, "500ms"], [10_000, "10s"], [90_000, "1m30s"], [600_000, "10m0s"], [3_600_000, "1h0m0s"], [1_500, "1.5s"]];
+    const cases: [number, string][] = [
+      [0, "0s"],
+      [500, "500ms"],
+      [10_000, "10s"],
+      [90_000, "1m30s"],
+      [600_000, "10m0s"],
+      [3_600_000, "1h0m0s"],
+      [1_500, "1.5s"],
+    ];
     for (const [ms, text] of cases) assert.equal(formatGoDuration(ms), text);
   });
   it("parses unit strings and seconds, and refuses anything else", () => {
@@ -41,17 +49,29 @@ describe("device decision", () => {
 
 describe("spec details", () => {
   it("adds revision, quantization, trust-remote-code and extra args to the command line", () => {
-    const args = serveArgs(cfgOf({ runtime: "vllm", model: { revision: "abc", quantization: "awq", trustRemoteCode: true, extraArgs: ["--enable-prefix-caching"] } }));
+    const args = serveArgs(
+      cfgOf({
+        runtime: "vllm",
+        model: { revision: "abc", quantization: "awq", trustRemoteCode: true, extraArgs: ["--enable-prefix-caching"] },
+      }),
+    );
     assert.deepEqual(args.slice(-6), ["--revision", "abc", "--quantization", "awq", "--trust-remote-code", "--enable-prefix-caching"]);
   });
   it("requests a count of GPUs or specific device ids", () => {
-    assert.deepEqual(deviceRequests(cfgOf({ runtime: "vllm", gpu: { count: 2 } }, "gpu")), [{ driver: "nvidia", count: 2, capabilities: ["gpu"] }]);
-    assert.deepEqual(deviceRequests(cfgOf({ runtime: "vllm", gpu: { deviceIds: ["1", "3"] } }, "gpu")), [{ driver: "nvidia", deviceIds: ["1", "3"], capabilities: ["gpu"] }]);
+    assert.deepEqual(deviceRequests(cfgOf({ runtime: "vllm", gpu: { count: 2 } }, "gpu")), [
+      { driver: "nvidia", count: 2, capabilities: ["gpu"] },
+    ]);
+    assert.deepEqual(deviceRequests(cfgOf({ runtime: "vllm", gpu: { deviceIds: ["1", "3"] } }, "gpu")), [
+      { driver: "nvidia", deviceIds: ["1", "3"], capabilities: ["gpu"] },
+    ]);
     assert.equal(deviceRequests(cfgOf({ runtime: "vllm" }, "cpu")), undefined);
   });
   it("gives vLLM on cpu its documented container settings", () => {
     const s = hostSettings(cfgOf({ runtime: "vllm" }, "cpu"));
-    assert.deepEqual([s.ipcMode, s.shmSize, s.capabilities, s.securityOpts], [undefined, 4096, { adds: ["SYS_NICE"] }, ["seccomp=unconfined"]]);
+    assert.deepEqual(
+      [s.ipcMode, s.shmSize, s.capabilities, s.securityOpts],
+      [undefined, 4096, { adds: ["SYS_NICE"] }, ["seccomp=unconfined"]],
+    );
   });
   it("publishes nothing when asked, and then points at the container on its network", () => {
     const cfg = cfgOf({ network: { publish: false } });

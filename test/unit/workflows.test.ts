@@ -22,7 +22,10 @@ describe("CI workflows", () => {
       const wf = load(`.github/workflows/${file}`);
       assert.deepEqual(wf.permissions, {}, `${file}: top-level permissions must be {}`);
       for (const [name, job] of Object.entries<any>(wf.jobs)) {
-        assert.ok(Number.isInteger(job["timeout-minutes"]) || /inputs\.stack/.test(String(job["timeout-minutes"])), `${file} ${name}: timeout-minutes`);
+        assert.ok(
+          Number.isInteger(job["timeout-minutes"]) || /inputs\.stack/.test(String(job["timeout-minutes"])),
+          `${file} ${name}: timeout-minutes`,
+        );
         for (const [scope, level] of Object.entries(job.permissions ?? {})) {
           const allowed = scope === "contents" ? ["read"] : scope === "pull-requests" && file === "preview.yml" ? ["write"] : [];
           assert.ok(allowed.includes(level as string), `${file} ${name}: ${scope}: ${String(level)} is more than it needs`);
@@ -35,7 +38,9 @@ describe("CI workflows", () => {
   it("pin every third-party action to a full commit SHA, local actions included", () => {
     const all = [
       ...files.flatMap((f) => Object.values<any>(workflow(f.replace(".yml", "")).jobs).flatMap(uses)),
-      ...load(".github/actions/setup/action.yml").runs.steps.filter((s: any) => s.uses).map((s: any) => s.uses),
+      ...load(".github/actions/setup/action.yml")
+        .runs.steps.filter((s: any) => s.uses)
+        .map((s: any) => s.uses),
     ];
     const thirdParty = all.filter((u) => !u.startsWith("./"));
     assert.ok(thirdParty.some((u) => u.startsWith("pulumi/actions@")));
@@ -102,10 +107,13 @@ describe("CI workflows", () => {
 
   it("run only scripts that exist, and the npm scripts they name", () => {
     const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
-    const setup = load(".github/actions/setup/action.yml").runs.steps.filter((s: any) => s.run).map((s: any) => s.run as string);
+    const setup = load(".github/actions/setup/action.yml")
+      .runs.steps.filter((s: any) => s.run)
+      .map((s: any) => s.run as string);
     const commands = [...files.flatMap((f) => Object.values<any>(workflow(f.replace(".yml", "")).jobs).flatMap(runs)), ...setup].join("\n");
     for (const [, name] of commands.matchAll(/npm run ([\w:-]+)/g)) assert.ok(scripts[name], `npm run ${name} is not a script`);
-    for (const [, file] of commands.matchAll(/bash (scripts\/[\w./-]+)/g)) assert.ok(fs.existsSync(path.join(ROOT, file)), `${file} does not exist`);
+    for (const [, file] of commands.matchAll(/bash (scripts\/[\w./-]+)/g))
+      assert.ok(fs.existsSync(path.join(ROOT, file)), `${file} does not exist`);
     assert.equal(scripts.preview, "bash scripts/preview.sh");
     assert.match(fs.readFileSync(path.join(ROOT, "scripts/lib/policy-flags.sh"), "utf8"), /--policy-pack policy/);
   });

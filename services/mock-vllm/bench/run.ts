@@ -53,7 +53,10 @@ function cpuUs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 function get(port: number, path: string): Promise<number> {
   return new Promise((resolve) => {
@@ -65,11 +68,14 @@ function get(port: number, path: string): Promise<number> {
 
 function postJson(port: number, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-      let b = "";
-      res.on("data", (c) => (b += c));
-      res.on("end", () => resolve(b));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" } },
+      (res) => {
+        let b = "";
+        res.on("data", (c) => (b += c));
+        res.on("end", () => resolve(b));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -78,7 +84,10 @@ function postJson(port: number, body: string): Promise<string> {
 /** A server under test: how to start it with zero latency, or with a TTFT/ITL pace. */
 interface Target {
   name: string;
-  command(pace: { ttftMs: number; itlMs: number }, extra: Record<string, string>): { file: string; args: string[]; env: Record<string, string> };
+  command(
+    pace: { ttftMs: number; itlMs: number },
+    extra: Record<string, string>,
+  ): { file: string; args: string[]; env: Record<string, string> };
 }
 
 async function launch(target: Target, pace = { ttftMs: 0, itlMs: 0 }, extra: Record<string, string> = {}): Promise<ChildProcess> {
@@ -113,7 +122,11 @@ async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promise<[T, 
 }
 
 /** The issue-comparable request: chat completion, `max_tokens` 8. */
-const CHAT = JSON.stringify({ model: "qwen", messages: [{ role: "user", content: "Hello! Please answer in one short sentence." }], max_tokens: 8 });
+const CHAT = JSON.stringify({
+  model: "qwen",
+  messages: [{ role: "user", content: "Hello! Please answer in one short sentence." }],
+  max_tokens: 8,
+});
 
 function wrkMs(text: string, label: string): number {
   const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(text);
@@ -137,15 +150,29 @@ async function http(port: number, connections: number): Promise<HttpResult> {
     const out = execFileSync(PINNED ? "taskset" : "wrk", PINNED ? ["-c", CLIENT_CPU, "wrk", ...args] : args).toString();
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
     const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-    const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+    const errors =
+      Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
     return { rps, p50: wrkMs(out, "50"), p99: wrkMs(out, "99"), errors };
   }
-  const r = await autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: "POST", headers: { "content-type": "application/json" }, body: CHAT, connections, duration: SECONDS });
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: CHAT,
+    connections,
+    duration: SECONDS,
+  });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
 function streamBody(tokens: number): string {
-  return JSON.stringify({ model: "qwen", messages: [{ role: "user", content: "Tell me a story." }], max_tokens: tokens, stream: true, ignore_eos: true });
+  return JSON.stringify({
+    model: "qwen",
+    messages: [{ role: "user", content: "Tell me a story." }],
+    max_tokens: tokens,
+    stream: true,
+    ignore_eos: true,
+  });
 }
 
 // --- report ---------------------------------------------------------------------------------
@@ -173,14 +200,32 @@ function record(name: string, unit: string, values: Record<string, number[] | un
 
 // --- the servers ----------------------------------------------------------------------------
 
-const COMMON = ["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen", "--max-model-len", "4096", "--host", "127.0.0.1", "--port", String(PORT), "--max-num-seqs", "1024"];
+const COMMON = [
+  "Qwen/Qwen2.5-0.5B-Instruct",
+  "--served-model-name",
+  "qwen",
+  "--max-model-len",
+  "4096",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(PORT),
+  "--max-num-seqs",
+  "1024",
+];
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   if (PINNED) execFileSync("taskset", ["-a", "-pc", CLIENT_CPU, String(process.pid)], { stdio: "ignore" });
-  console.log(`mock-vllm benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} — node ${process.version} — ${SECONDS}s per load`);
-  console.log(`pinning: ${PINNED ? `servers on CPU ${SERVER_CPU}, load generators on CPU ${CLIENT_CPU}` : "none (one CPU, or no taskset)"}; non-streaming client: ${WRK ? "wrk -t1" : "autocannon"}`);
-  console.log(`llm-d-inference-sim: ${LLMD ? (existsSync(LLMD) ? LLMD : `${LLMD} (not found: absent)`) : "absent (set LLMD_SIM_BIN to a binary to compare)"}`);
+  console.log(
+    `mock-vllm benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} — node ${process.version} — ${SECONDS}s per load`,
+  );
+  console.log(
+    `pinning: ${PINNED ? `servers on CPU ${SERVER_CPU}, load generators on CPU ${CLIENT_CPU}` : "none (one CPU, or no taskset)"}; non-streaming client: ${WRK ? "wrk -t1" : "autocannon"}`,
+  );
+  console.log(
+    `llm-d-inference-sim: ${LLMD ? (existsSync(LLMD) ? LLMD : `${LLMD} (not found: absent)`) : "absent (set LLMD_SIM_BIN to a binary to compare)"}`,
+  );
   console.log(`load average at start: ${load()}`);
 
   const mockJs = bundle(join(ROOT, "services", "mock-vllm", "src", "main.ts"), join(OUT, "main.js"));
@@ -189,13 +234,28 @@ async function main(): Promise<void> {
     name: "mock",
     command: ({ ttftMs, itlMs }) => ({
       file: process.execPath,
-      args: [mockJs, ...COMMON, "--mock-mode", "generate", "--mock-output-len", "100000", "--mock-ttft-ms", String(ttftMs), "--mock-itl-ms", String(itlMs)],
+      args: [
+        mockJs,
+        ...COMMON,
+        "--mock-mode",
+        "generate",
+        "--mock-output-len",
+        "100000",
+        "--mock-ttft-ms",
+        String(ttftMs),
+        "--mock-itl-ms",
+        String(itlMs),
+      ],
       env: {},
     }),
   };
   const baseline: Target = {
     name: "baseline",
-    command: ({ ttftMs, itlMs }, extra) => ({ file: process.execPath, args: [baseJs], env: { PORT: String(PORT), TTFT_MS: String(ttftMs), ITL_MS: String(itlMs), ...extra } }),
+    command: ({ ttftMs, itlMs }, extra) => ({
+      file: process.execPath,
+      args: [baseJs],
+      env: { PORT: String(PORT), TTFT_MS: String(ttftMs), ITL_MS: String(itlMs), ...extra },
+    }),
   };
   // Its own echo mode and zero-latency settings, the same slots as the others.
   const llmd: Target | null =
@@ -204,7 +264,22 @@ async function main(): Promise<void> {
           name: "llmd",
           command: ({ ttftMs, itlMs }) => ({
             file: LLMD,
-            args: ["--model", "qwen", "--port", String(PORT), "--max-num-seqs", "1024", "--max-model-len", "4096", "--mode", "echo", "--time-to-first-token", String(ttftMs), "--inter-token-latency", String(itlMs)],
+            args: [
+              "--model",
+              "qwen",
+              "--port",
+              String(PORT),
+              "--max-num-seqs",
+              "1024",
+              "--max-model-len",
+              "4096",
+              "--mode",
+              "echo",
+              "--time-to-first-token",
+              String(ttftMs),
+              "--inter-token-latency",
+              String(itlMs),
+            ],
             env: {},
           }),
         }
@@ -217,7 +292,8 @@ async function main(): Promise<void> {
   const idle: Record<string, number[]> = { mock: [rssKb(child.pid!) / 1024] };
   const replyJson = await postJson(PORT, CHAT);
   await stop(child);
-  const chunk = 'data: {"id":"chatcmpl-0123456789abcdef0123456789abcdef","object":"chat.completion.chunk","created":1700000000,"model":"qwen","choices":[{"index":0,"delta":{"content":" tok"},"logprobs":null,"finish_reason":null}]}\n\n';
+  const chunk =
+    'data: {"id":"chatcmpl-0123456789abcdef0123456789abcdef","object":"chat.completion.chunk","created":1700000000,"model":"qwen","choices":[{"index":0,"delta":{"content":" tok"},"logprobs":null,"finish_reason":null}]}\n\n';
   const extra = { REPLY_JSON: replyJson, CHUNK: chunk };
   const peak: Record<string, number> = {};
 
@@ -286,12 +362,36 @@ async function main(): Promise<void> {
       await stop(child);
     }
     const row = (f: (e: (typeof v)[string]) => number) => Object.fromEntries(Object.entries(v).map(([n, e]) => [n, [f(e)]]));
-    record("chunks/s", "tok/s", row((e) => e.tps));
-    record("TTFT p50", "ms", row((e) => percentile(e.ttft, 50)));
-    record("TTFT p99", "ms", row((e) => percentile(e.ttft, 99)));
-    record("ITL p50", "ms", row((e) => percentile(e.itl, 50)));
-    record("ITL p99", "ms", row((e) => percentile(e.itl, 99)));
-    record("ITL max", "ms", row((e) => percentile(e.itl, 100)));
+    record(
+      "chunks/s",
+      "tok/s",
+      row((e) => e.tps),
+    );
+    record(
+      "TTFT p50",
+      "ms",
+      row((e) => percentile(e.ttft, 50)),
+    );
+    record(
+      "TTFT p99",
+      "ms",
+      row((e) => percentile(e.ttft, 99)),
+    );
+    record(
+      "ITL p50",
+      "ms",
+      row((e) => percentile(e.itl, 50)),
+    );
+    record(
+      "ITL p99",
+      "ms",
+      row((e) => percentile(e.itl, 99)),
+    );
+    record(
+      "ITL max",
+      "ms",
+      row((e) => percentile(e.itl, 100)),
+    );
     const errs = Object.entries(v).filter(([, e]) => e.errors > 0);
     if (errs.length) console.log(`  errors: ${errs.map(([n, e]) => `${n} ${e.errors}`).join(", ")}`);
     console.log(`  load average: ${load()}`);

@@ -175,6 +175,11 @@ export function helpText(): string {
     "  --h11-max-header-count (default 256), --h11-max-incomplete-event-size (default 16 KiB): request head",
   );
   lines.push("", "vLLM flags accepted (values validated where the mock can judge them):");
-  lines.push("  " + FLAGS.filter((x) => !x.name.startsWith("mock-")).map((f) => `--${f.name}`).join(" "));
+  lines.push(
+    "  " +
+      FLAGS.filter((x) => !x.name.startsWith("mock-"))
+        .map((f) => `--${f.name}`)
+        .join(" "),
+  );
   return lines.join("\n");
 }

@@ -95,7 +95,9 @@ export const DEFAULT_SIMULATION: SimulationConfig = {
 };
 
 /** A complete config from a partial one: what tests use. */
-export function makeConfig(partial: Partial<Omit<Config, "mock" | "limits">> & { mock?: Partial<SimulationConfig>; limits?: Partial<Limits> } = {}): Config {
+export function makeConfig(
+  partial: Partial<Omit<Config, "mock" | "limits">> & { mock?: Partial<SimulationConfig>; limits?: Partial<Limits> } = {},
+): Config {
   const model = partial.model ?? DEFAULT_MODEL;
   const base: Config = {
     model,
@@ -138,14 +140,19 @@ function defaultKvCacheTokens(c: Config): number {
 }
 
 /** vLLM's own limits are environment variables; the mock reads the same ones. */
-const LIMIT_ENV = { maxN: "VLLM_MAX_N_SEQUENCES", maxPrompts: "VLLM_MAX_COMPLETION_PROMPTS", maxStopStrings: "VLLM_MAX_STOP_STRINGS" } as const;
+const LIMIT_ENV = {
+  maxN: "VLLM_MAX_N_SEQUENCES",
+  maxPrompts: "VLLM_MAX_COMPLETION_PROMPTS",
+  maxStopStrings: "VLLM_MAX_STOP_STRINGS",
+} as const;
 
 function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<Limits> {
   const out: Partial<Limits> = {};
   for (const [key, name] of Object.entries(LIMIT_ENV) as [keyof typeof LIMIT_ENV, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new Error(`vllm serve: error: environment variable ${name}: expected a positive integer, got '${raw}'`);
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1)
+      throw new Error(`vllm serve: error: environment variable ${name}: expected a positive integer, got '${raw}'`);
     out[key] = Number(raw);
   }
   return out;
@@ -165,7 +172,9 @@ export function configFromCommandLine(parsed: ParsedCommandLine, env: NodeJS.Pro
   if (maxModelLen !== undefined) {
     maxModelLenValue = parseHumanInt(maxModelLen);
     if (maxModelLenValue === undefined || maxModelLenValue < 1) {
-      throw new Error(`vllm serve: error: argument --max-model-len: expected a positive integer (e.g. 2048, 32k, 1M), got '${maxModelLen}'`);
+      throw new Error(
+        `vllm serve: error: argument --max-model-len: expected a positive integer (e.g. 2048, 32k, 1M), got '${maxModelLen}'`,
+      );
     }
   }
   const blockSize = num("block-size") ?? 16;

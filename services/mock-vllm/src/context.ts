@@ -46,7 +46,9 @@ export class Context {
     });
     this.engine = new Engine(sim, s, this.metrics, createRng(sim.seed + 1));
     this.faults = new Faults(sim, createRng(sim.seed + 2));
-    this.prefixCache = config.enablePrefixCaching ? new PrefixCache(config.blockSize, Math.max(1, Math.floor(sim.kvCacheTokens / config.blockSize))) : null;
+    this.prefixCache = config.enablePrefixCaching
+      ? new PrefixCache(config.blockSize, Math.max(1, Math.floor(sim.kvCacheTokens / config.blockSize)))
+      : null;
     this.modelNames = new Set(config.servedModelNames);
     const cache = this.prefixCache;
     this.prompts = new TextMemo((text) => {
@@ -77,12 +79,19 @@ export class Context {
     const limit = this.config.maxModelLen;
     if (maxTokens != null && maxTokens < 1) return new ApiError(400, `max_tokens must be at least 1, got ${maxTokens}.`, "max_tokens");
     if (promptTokens >= limit && (maxTokens == null || promptTokens > limit)) {
-      return new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}. (parameter=input_tokens, value=${promptTokens})`, "input_tokens");
+      return new ApiError(
+        400,
+        `This model's maximum context length is ${limit} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input ${what}. (parameter=input_tokens, value=${promptTokens})`,
+        "input_tokens",
+      );
     }
     if (maxTokens != null && promptTokens + maxTokens > limit) {
-      return new ApiError(400, `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${limit} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${limit} - ${promptTokens}). (parameter=max_tokens, value=${maxTokens})`, "max_tokens");
+      return new ApiError(
+        400,
+        `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${limit} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${limit} - ${promptTokens}). (parameter=max_tokens, value=${maxTokens})`,
+        "max_tokens",
+      );
     }
     return null;
   }
-
 }

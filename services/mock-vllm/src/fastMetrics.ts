@@ -55,7 +55,13 @@ export class FastCounter extends FastMetric {
     return s;
   }
   get(): MetricSnapshot {
-    return { name: this.name, help: this.help, type: "counter", aggregator: "sum", values: this.series.map((s) => ({ labels: s.labels, value: s.value })) };
+    return {
+      name: this.name,
+      help: this.help,
+      type: "counter",
+      aggregator: "sum",
+      values: this.series.map((s) => ({ labels: s.labels, value: s.value })),
+    };
   }
 }
 

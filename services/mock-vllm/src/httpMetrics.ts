@@ -41,10 +41,26 @@ export class HttpMetrics {
     private readonly routes: ReadonlySet<string>,
   ) {
     this.requests = new FastCounter("http_requests_total", "Total number of requests by method, status and handler.").register(registry);
-    this.requestSize = new FastSummary("http_request_size_bytes", "Content length of incoming requests by handler. Only value of header is respected. Otherwise 0.").register(registry);
-    this.responseSize = new FastSummary("http_response_size_bytes", "Content length of outgoing responses by handler. Only value of header is respected. Otherwise 0.").register(registry);
-    this.highr = new FastHistogram("http_request_duration_highr_seconds", "Latency with many buckets but no API specific labels. Made for more accurate percentile calculations. ", HIGHR_BUCKETS).register(registry).child({});
-    this.duration = new FastHistogram("http_request_duration_seconds", "Latency with only few buckets by handler. Made to be only used if aggregation by handler is important. ", LOWR_BUCKETS).register(registry);
+    this.requestSize = new FastSummary(
+      "http_request_size_bytes",
+      "Content length of incoming requests by handler. Only value of header is respected. Otherwise 0.",
+    ).register(registry);
+    this.responseSize = new FastSummary(
+      "http_response_size_bytes",
+      "Content length of outgoing responses by handler. Only value of header is respected. Otherwise 0.",
+    ).register(registry);
+    this.highr = new FastHistogram(
+      "http_request_duration_highr_seconds",
+      "Latency with many buckets but no API specific labels. Made for more accurate percentile calculations. ",
+      HIGHR_BUCKETS,
+    )
+      .register(registry)
+      .child({});
+    this.duration = new FastHistogram(
+      "http_request_duration_seconds",
+      "Latency with only few buckets by handler. Made to be only used if aggregation by handler is important. ",
+      LOWR_BUCKETS,
+    ).register(registry);
   }
 
   /** Marks the start of a request that counts (all but the excluded handlers). */

@@ -42,8 +42,7 @@ export function checkN(l: Limits, value: number | null | undefined, param: "n" |
 
 export function checkBestOf(l: Limits, bestOf: number | null | undefined, n: number): void {
   checkN(l, bestOf, "best_of");
-  if (bestOf != null && bestOf < n)
-    throw bad(`best_of must be greater than or equal to n, got n=${n} and best_of=${bestOf}.`, "best_of");
+  if (bestOf != null && bestOf < n) throw bad(`best_of must be greater than or equal to n, got n=${n} and best_of=${bestOf}.`, "best_of");
 }
 
 /** vLLM's `_validate_logprobs` (-1 means the whole vocabulary). */
@@ -58,8 +57,7 @@ export function checkLogprobs(
   if (value < -1) throw bad(`${param} must be non-negative or -1, got ${value}.`, param);
   const requested = value === -1 ? vocabSize : value;
   const max = l.maxLogprobs === -1 ? vocabSize : l.maxLogprobs;
-  if (requested > max)
-    throw bad(`Requested ${kind} logprobs of ${requested}, which is greater than max allowed: ${max}`, param);
+  if (requested > max) throw bad(`Requested ${kind} logprobs of ${requested}, which is greater than max allowed: ${max}`, param);
 }
 
 /** vLLM's `validate_prompt_list_length`. */

@@ -7,7 +7,9 @@ import { RunningServer, startServer } from "./server";
 function log(message: string): void {
   const d = new Date();
   const pad = (n: number) => String(n).padStart(2, "0");
-  console.log(`INFO ${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} [mock_vllm] ${message}`);
+  console.log(
+    `INFO ${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} [mock_vllm] ${message}`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -55,13 +57,18 @@ async function main(argv: string[]): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 
   for (const line of summarize(config, parsed)) log(line);
-  if (config.mock.startupMs > 0) log(`Loading model weights (simulated: ${config.mock.startupMs} ms, port ${config.mock.startupMode === "closed" ? "closed" : "open, /health 503"} meanwhile)`);
+  if (config.mock.startupMs > 0)
+    log(
+      `Loading model weights (simulated: ${config.mock.startupMs} ms, port ${config.mock.startupMode === "closed" ? "closed" : "open, /health 503"} meanwhile)`,
+    );
 
   // In unhealthy mode this returns once the port is open, while loading goes on; a signal then
   // takes the drain path in stop(), and close() also cancels the load.
   server = await startServer(config);
   log(`Starting vLLM API server 0 on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`);
-  log("Available routes are: /health, /ping, /version, /load, /metrics, /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize, /detokenize");
+  log(
+    "Available routes are: /health, /ping, /version, /load, /metrics, /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize, /detokenize",
+  );
   server.ready.then(() => log("Application startup complete."));
 }
 

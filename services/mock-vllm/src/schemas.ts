@@ -92,7 +92,11 @@ export function parseBody<T>(schema: Schema<T>, text: string, modelName: string,
     const lines = issues.map((i) => `${["body", ...i.path.map(String)].join(".")}: ${i.message}`);
     if (count > issues.length) lines.push(`and ${count - issues.length} more`);
     const param = issues[0]?.path[0];
-    throw new ApiError(400, `${count} validation error${count === 1 ? "" : "s"} for ${modelName}: ${lines.join("; ")}`, param === undefined ? null : String(param));
+    throw new ApiError(
+      400,
+      `${count} validation error${count === 1 ? "" : "s"} for ${modelName}: ${lines.join("; ")}`,
+      param === undefined ? null : String(param),
+    );
   }
   return parsed.data;
 }

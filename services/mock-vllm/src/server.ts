@@ -75,7 +75,12 @@ function dispatch(ctx: Context, req: IncomingMessage, res: ServerResponse): void
     const message = ctx.phase === "loading" ? "The model is still loading." : "The server is shutting down.";
     return sendError(res, new ApiError(503, message), ctx.phase === "draining" ? { connection: "close" } : undefined);
   }
-  if (ctx.config.apiKeys.length > 0 && req.method !== "OPTIONS" && isProtected(path) && !authorized(ctx.config.apiKeys, req.headers.authorization)) {
+  if (
+    ctx.config.apiKeys.length > 0 &&
+    req.method !== "OPTIONS" &&
+    isProtected(path) &&
+    !authorized(ctx.config.apiKeys, req.headers.authorization)
+  ) {
     return sendJson(res, 401, UNAUTHORIZED_BODY);
   }
   const route = ROUTES[path];

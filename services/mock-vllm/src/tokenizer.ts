@@ -23,7 +23,7 @@ function walk(text: string, ids: number[] | null, ends: number[] | null): number
   let count = 0;
   let bytes = 0;
   let value = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
     if (cp > 0xffff) {
       // Astral characters are a token of their own.
@@ -122,7 +122,12 @@ export function isValidTokenId(id: unknown): id is number {
 
 export function decodeToken(id: number): string {
   if (id >= OFFSET_ASTRAL) return String.fromCodePoint(id - OFFSET_ASTRAL + 0x10000);
-  const bytes = id < OFFSET_2 ? [id] : id < OFFSET_3 ? [(id - OFFSET_2) >> 8, (id - OFFSET_2) & 255] : [(id - OFFSET_3) >> 16, ((id - OFFSET_3) >> 8) & 255, (id - OFFSET_3) & 255];
+  const bytes =
+    id < OFFSET_2
+      ? [id]
+      : id < OFFSET_3
+        ? [(id - OFFSET_2) >> 8, (id - OFFSET_2) & 255]
+        : [(id - OFFSET_3) >> 16, ((id - OFFSET_3) >> 8) & 255, (id - OFFSET_3) & 255];
   return Buffer.from(bytes).toString("utf8");
 }
 

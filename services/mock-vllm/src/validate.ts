@@ -70,7 +70,8 @@ export interface NumberRules {
 }
 export const number = (rules: NumberRules = {}): Schema<number> => ({
   run: (v, path, issues) => {
-    if (typeof v !== "number" || !Number.isFinite(v)) return fail(issues, path, rules.int ? "Input should be a valid integer" : "Input should be a valid number");
+    if (typeof v !== "number" || !Number.isFinite(v))
+      return fail(issues, path, rules.int ? "Input should be a valid integer" : "Input should be a valid number");
     if (rules.int && !Number.isInteger(v)) return fail(issues, path, "Input should be a valid integer");
     if (rules.min !== undefined && v < rules.min) return fail(issues, path, `Input should be greater than or equal to ${rules.min}`);
     if (rules.gt !== undefined && v <= rules.gt) return fail(issues, path, `Input should be greater than ${rules.gt}`);
@@ -81,7 +82,8 @@ export const number = (rules: NumberRules = {}): Schema<number> => ({
 export const int = (rules: Omit<NumberRules, "int"> = {}) => number({ ...rules, int: true });
 
 export const oneOf = <const V extends string | number>(values: readonly V[]): Schema<V> => ({
-  run: (v, path, issues) => (values.includes(v as V) ? (v as V) : fail(issues, path, `Input should be ${values.map((x) => `'${x}'`).join(", ")}`)),
+  run: (v, path, issues) =>
+    values.includes(v as V) ? (v as V) : fail(issues, path, `Input should be ${values.map((x) => `'${x}'`).join(", ")}`),
 });
 
 export const array = <T>(item: Schema<T>, minItems = 0): Schema<T[]> => ({
@@ -128,7 +130,8 @@ export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> => {
   const known = new Map(keys.map((k) => [k, shape[k]]));
   return {
     run: (v, path, issues) => {
-      if (typeof v !== "object" || v === null || Array.isArray(v)) return fail(issues, path, "Input should be a valid dictionary or object");
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        return fail(issues, path, "Input should be a valid dictionary or object");
       const o = v as Record<string, unknown>;
       // Fast pass over the fields present (a body sets a few of the many optional ones) and the
       // required ones. Absent optional fields accept undefined by definition, so when this pass

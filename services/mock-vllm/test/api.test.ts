@@ -51,7 +51,10 @@ describe("OpenAI-compatible API through the official client", () => {
     assert.equal(body.count, res.usage?.prompt_tokens);
     assert.equal(body.max_model_len, 2048);
     assert.equal(body.tokens.length, body.count);
-    const detok = await post(server.url, "/detokenize", { model: "qwen", tokens: (JSON.parse((await post(server.url, "/tokenize", { prompt: "héllo 😀 wörld" })).body) as { tokens: number[] }).tokens });
+    const detok = await post(server.url, "/detokenize", {
+      model: "qwen",
+      tokens: (JSON.parse((await post(server.url, "/tokenize", { prompt: "héllo 😀 wörld" })).body) as { tokens: number[] }).tokens,
+    });
     assert.equal(JSON.parse(detok.body).prompt, "héllo 😀 wörld");
   });
 
@@ -71,12 +74,19 @@ describe("OpenAI-compatible API through the official client", () => {
 
   test("n returns that many choices", async () => {
     const res = await client(server).chat.completions.create({ ...chat("hi"), n: 3 });
-    assert.deepEqual(res.choices.map((c) => c.index), [0, 1, 2]);
+    assert.deepEqual(
+      res.choices.map((c) => c.index),
+      [0, 1, 2],
+    );
     assert.equal(res.usage?.completion_tokens, 3 * countTokens("hi"));
   });
 
   test("streaming chat: role first, content deltas, usage chunk, [DONE]", async () => {
-    const s = await client(server).chat.completions.create({ ...chat("stream this text please"), stream: true, stream_options: { include_usage: true } });
+    const s = await client(server).chat.completions.create({
+      ...chat("stream this text please"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let sawRole = false;
     let finish: string | null = null;
@@ -111,8 +121,16 @@ describe("OpenAI-compatible API through the official client", () => {
     assert.match(res.id, /^cmpl-/);
     assert.equal(res.choices[0].text, "complete me");
     const echoed = await c.completions.create({ model: "qwen", prompt: ["ab", "cd"], echo: true, max_tokens: 5 });
-    assert.deepEqual(echoed.choices.map((x) => x.text), ["abab", "cdcd"]);
-    const s = await c.completions.create({ model: "qwen", prompt: "streamed completion", stream: true, stream_options: { include_usage: true } });
+    assert.deepEqual(
+      echoed.choices.map((x) => x.text),
+      ["abab", "cdcd"],
+    );
+    const s = await c.completions.create({
+      model: "qwen",
+      prompt: "streamed completion",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let usage;
     for await (const chunk of s) {

@@ -73,7 +73,11 @@ describe("scheduling", () => {
       // so the arrival order holds however late the machine runs.
       const pending: Promise<void>[] = [];
       for (const [i, name] of ["first", "second", "third"].entries()) {
-        pending.push(post(server.url, "/v1/chat/completions", chat(name)).then((res) => void order.push(JSON.parse(res.body).choices[0].message.content)));
+        pending.push(
+          post(server.url, "/v1/chat/completions", chat(name)).then(
+            (res) => void order.push(JSON.parse(res.body).choices[0].message.content),
+          ),
+        );
         await admitted(server, 1, i);
       }
       await Promise.all(pending);
@@ -93,7 +97,10 @@ describe("scheduling", () => {
         if (i < 2) await admitted(server, 1, i);
       }
       const results = await Promise.all(sent);
-      assert.deepEqual(results.map((r) => r.status), [200, 200, 429]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200, 429],
+      );
       assert.equal(JSON.parse(results[2].body).error.type, "RateLimitError");
     } finally {
       await server.close();
@@ -106,11 +113,13 @@ describe("scheduling", () => {
       const alone = performance.now();
       await post(server.url, "/v1/completions", { model: "qwen", prompt: "x", max_tokens: 1 });
       const aloneMs = performance.now() - alone;
-      const busy = await Promise.all([0, 1, 2, 3].map(async () => {
-        const t = performance.now();
-        await post(server.url, "/v1/completions", { model: "qwen", prompt: "x", max_tokens: 1 });
-        return performance.now() - t;
-      }));
+      const busy = await Promise.all(
+        [0, 1, 2, 3].map(async () => {
+          const t = performance.now();
+          await post(server.url, "/v1/completions", { model: "qwen", prompt: "x", max_tokens: 1 });
+          return performance.now() - t;
+        }),
+      );
       // The fourth admitted request runs at 4x: 400 ms.
       assert.ok(Math.max(...busy) >= 390, `busy ${busy.join(",")}`);
       assert.ok(aloneMs < Math.max(...busy));
@@ -141,7 +150,12 @@ describe("failure injection", () => {
       for (let i = 0; i < 4; i++) statuses.push((await post(server.url, "/v1/chat/completions", chat("x"), headers)).status);
       assert.deepEqual(statuses, [503, 503, 200, 200]);
       // The official client with retries gets through a fresh script of two failures.
-      const retrying = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 3, defaultHeaders: { ...headers, "x-mock-fail-key": "sdk" } });
+      const retrying = new OpenAI({
+        baseURL: `${server.url}/v1`,
+        apiKey: "x",
+        maxRetries: 3,
+        defaultHeaders: { ...headers, "x-mock-fail-key": "sdk" },
+      });
       const res = await retrying.chat.completions.create(chat("after retries"));
       assert.equal(res.choices[0].message.content, "after retries");
     } finally {
@@ -170,9 +184,20 @@ describe("failure injection", () => {
   test("stall before the response makes a client time out; stall mid-stream pauses tokens", async () => {
     const server = await start();
     try {
-      const impatient = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0, timeout: 150, defaultHeaders: { "x-mock-stall-ms": "2000" } });
+      const impatient = new OpenAI({
+        baseURL: `${server.url}/v1`,
+        apiKey: "x",
+        maxRetries: 0,
+        timeout: 150,
+        defaultHeaders: { "x-mock-stall-ms": "2000" },
+      });
       await assert.rejects(impatient.chat.completions.create(chat("x")), (e: unknown) => e instanceof OpenAI.APIConnectionTimeoutError);
-      const r = await stream(server.url, "/v1/chat/completions", { ...chat("a b c d"), stream: true }, { "x-mock-stall-ms": "300", "x-mock-stall-after-tokens": "2" });
+      const r = await stream(
+        server.url,
+        "/v1/chat/completions",
+        { ...chat("a b c d"), stream: true },
+        { "x-mock-stall-ms": "300", "x-mock-stall-after-tokens": "2" },
+      );
       const tokens = contentEvents(r.events);
       assert.equal(tokens.length, 4);
       assert.ok(tokens[2].at >= 298, `third token at ${tokens[2].at} ms`);
@@ -185,18 +210,31 @@ describe("failure injection", () => {
   test("drop the connection mid-stream, or send vLLM's in-stream error", async () => {
     const server = await start({ mock: { itlMs: 5 } });
     try {
-      const dropped = await stream(server.url, "/v1/chat/completions", { ...chat("a b c d e f g"), stream: true }, { "x-mock-drop-after-tokens": "3" });
+      const dropped = await stream(
+        server.url,
+        "/v1/chat/completions",
+        { ...chat("a b c d e f g"), stream: true },
+        { "x-mock-drop-after-tokens": "3" },
+      );
       assert.ok(dropped.error, "connection was cut");
       assert.equal(contentEvents(dropped.events).length, 3);
       assert.ok(!dropped.events.some((e) => e.data === "[DONE]"));
 
-      const errored = await stream(server.url, "/v1/chat/completions", { ...chat("a b c d e f g"), stream: true }, { "x-mock-error-after-tokens": "2" });
+      const errored = await stream(
+        server.url,
+        "/v1/chat/completions",
+        { ...chat("a b c d e f g"), stream: true },
+        { "x-mock-error-after-tokens": "2" },
+      );
       assert.equal(contentEvents(errored.events.filter((e) => !e.data.includes('"error"'))).length, 2);
       const errorEvent = errored.events.find((e) => e.data.includes('"error"'));
       assert.equal(JSON.parse(errorEvent!.data).error.code, 500);
       assert.equal(errored.events.at(-1)?.data, "[DONE]");
       // The official client raises on the error event.
-      const s = await client(server).chat.completions.create({ ...chat("a b c d"), stream: true }, { headers: { "x-mock-error-after-tokens": "1" } });
+      const s = await client(server).chat.completions.create(
+        { ...chat("a b c d"), stream: true },
+        { headers: { "x-mock-error-after-tokens": "1" } },
+      );
       await assert.rejects(async () => {
         for await (const _ of s) void _;
       });

@@ -45,22 +45,8 @@ describe("request bounds with the default limits", () => {
   after(() => Promise.all([server.close(), embedder.close()]));
 
   test("n and best_of: at most VLLM_MAX_N_SEQUENCES (16384); best_of at least n", async () => {
-    await refused(
-      server,
-      "/v1/chat/completions",
-      chat({ n: 16385 }),
-      400,
-      "n",
-      /^n must be at most 16384, got 16385\./,
-    );
-    await refused(
-      server,
-      "/v1/completions",
-      completion({ best_of: 20000 }),
-      400,
-      "best_of",
-      /^best_of must be at most 16384/,
-    );
+    await refused(server, "/v1/chat/completions", chat({ n: 16385 }), 400, "n", /^n must be at most 16384, got 16385\./);
+    await refused(server, "/v1/completions", completion({ best_of: 20000 }), 400, "best_of", /^best_of must be at most 16384/);
     await refused(
       server,
       "/v1/completions",
@@ -90,14 +76,7 @@ describe("request bounds with the default limits", () => {
       "top_logprobs",
       /sample logprobs of 50, which is greater than max allowed: 20/,
     );
-    await refused(
-      server,
-      "/v1/chat/completions",
-      chat({ prompt_logprobs: 21 }),
-      400,
-      "prompt_logprobs",
-      /prompt logprobs of 21/,
-    );
+    await refused(server, "/v1/chat/completions", chat({ prompt_logprobs: 21 }), 400, "prompt_logprobs", /prompt logprobs of 21/);
     assert.equal((await post(server.url, "/v1/completions", completion({ logprobs: 20 }))).status, 200);
   });
 
@@ -110,19 +89,9 @@ describe("request bounds with the default limits", () => {
       "prompt",
       /^prompt list length 1025 exceeds the maximum allowed count of 1024/,
     );
-    await refused(
-      embedder,
-      "/v1/embeddings",
-      { model: "qwen", input: new Array(1025).fill([1]) },
-      400,
-      "input",
-      /input list length 1025/,
-    );
+    await refused(embedder, "/v1/embeddings", { model: "qwen", input: new Array(1025).fill([1]) }, 400, "input", /input list length 1025/);
     // One list of token ids is one prompt, however long.
-    assert.equal(
-      (await post(server.url, "/v1/completions", completion({ prompt: new Array(1025).fill(104) }))).status,
-      200,
-    );
+    assert.equal((await post(server.url, "/v1/completions", completion({ prompt: new Array(1025).fill(104) }))).status, 200);
   });
 
   test("stop strings: at most VLLM_MAX_STOP_STRINGS (4)", async () => {
@@ -194,9 +163,7 @@ describe("request bounds with the default limits", () => {
       "dimensions",
       /dimensions must be at most 384/,
     );
-    const ok = JSON.parse(
-      (await post(embedder.url, "/v1/embeddings", { model: "qwen", input: "x", dimensions: 384 })).body,
-    );
+    const ok = JSON.parse((await post(embedder.url, "/v1/embeddings", { model: "qwen", input: "x", dimensions: 384 })).body);
     assert.equal(ok.data[0].embedding.length, 384);
   });
 
@@ -320,8 +287,7 @@ describe("long zero-latency streams are written in slices", () => {
 });
 
 describe("limits follow vLLM's own settings", () => {
-  const config = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
-    configFromCommandLine(parseCommandLine(["m", ...argv], env), env);
+  const config = (argv: string[], env: NodeJS.ProcessEnv = {}) => configFromCommandLine(parseCommandLine(["m", ...argv], env), env);
 
   test("VLLM_MAX_N_SEQUENCES, VLLM_MAX_COMPLETION_PROMPTS, VLLM_MAX_STOP_STRINGS and --max-logprobs", () => {
     const c = config(["--max-logprobs", "5"], {
@@ -333,28 +299,15 @@ describe("limits follow vLLM's own settings", () => {
       { ...c.limits },
       { maxN: 4, maxPrompts: 8, maxStopStrings: 2, maxLogprobs: 5, maxResponseTokens: 65536, maxJsonValues: 262144 },
     );
-    assert.throws(
-      () => config([], { VLLM_MAX_N_SEQUENCES: "lots" }),
-      /VLLM_MAX_N_SEQUENCES: expected a positive integer, got 'lots'/,
-    );
+    assert.throws(() => config([], { VLLM_MAX_N_SEQUENCES: "lots" }), /VLLM_MAX_N_SEQUENCES: expected a positive integer, got 'lots'/);
   });
 
   test("the size bounds grow with --max-model-len, and have flags", () => {
     assert.deepEqual(
-      [
-        config(["--max-model-len", "1M"]).limits.maxResponseTokens,
-        config(["--max-model-len", "1M"]).limits.maxJsonValues,
-      ],
+      [config(["--max-model-len", "1M"]).limits.maxResponseTokens, config(["--max-model-len", "1M"]).limits.maxJsonValues],
       [1048576, 2097152],
     );
-    const c = config([
-      "--mock-max-response-tokens",
-      "100",
-      "--mock-max-json-values",
-      "1000",
-      "--h11-max-header-count",
-      "50",
-    ]);
+    const c = config(["--mock-max-response-tokens", "100", "--mock-max-json-values", "1000", "--h11-max-header-count", "50"]);
     assert.deepEqual([c.limits.maxResponseTokens, c.limits.maxJsonValues, c.maxHeaderCount], [100, 1000, 50]);
   });
 });
@@ -362,8 +315,7 @@ describe("limits follow vLLM's own settings", () => {
 describe("fault-injection headers cannot grow memory or overflow timers", () => {
   test("script keys (x-mock-fail-key) beyond 1024 are forgotten oldest first", () => {
     const faults = new Faults(DEFAULT_SIMULATION, createRng(1));
-    const fails = (key: string) =>
-      faults.plan({ "x-mock-fail-first-n": "1", "x-mock-fail-key": key }, 0)!.failStatus >= 0;
+    const fails = (key: string) => faults.plan({ "x-mock-fail-first-n": "1", "x-mock-fail-key": key }, 0)!.failStatus >= 0;
     assert.equal(fails("k0"), true);
     assert.equal(fails("k0"), false, "k0's one failure is used up");
     for (let i = 1; i <= 1024; i++) fails(`k${i}`);

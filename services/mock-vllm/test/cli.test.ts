@@ -7,11 +7,24 @@ import { freePort, raw, runMain, waitFor } from "./helpers";
 
 const config = (argv: string[], env: NodeJS.ProcessEnv = {}) => configFromCommandLine(parseCommandLine(argv, env));
 const rejects = (argv: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}) =>
-  assert.throws(() => config(argv, env), (e: unknown) => e instanceof Error && pattern.test(e.message), `${argv.join(" ")} should fail with ${pattern}`);
+  assert.throws(
+    () => config(argv, env),
+    (e: unknown) => e instanceof Error && pattern.test(e.message),
+    `${argv.join(" ")} should fail with ${pattern}`,
+  );
 
 describe("vllm serve command line", () => {
   test("the project's own command line", () => {
-    const c = config(["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen", "--max-model-len", "2048", "--gpu-memory-utilization", "0.6", "--trust-remote-code"]);
+    const c = config([
+      "Qwen/Qwen2.5-0.5B-Instruct",
+      "--served-model-name",
+      "qwen",
+      "--max-model-len",
+      "2048",
+      "--gpu-memory-utilization",
+      "0.6",
+      "--trust-remote-code",
+    ]);
     assert.equal(c.model, "Qwen/Qwen2.5-0.5B-Instruct");
     assert.deepEqual(c.servedModelNames, ["qwen"]);
     assert.equal(c.maxModelLen, 2048);
@@ -22,7 +35,21 @@ describe("vllm serve command line", () => {
   });
 
   test("argparse spellings: --model, =values, several served names, underscores, short aliases, --no-", () => {
-    const c = config(["--model=m", "--served-model-name", "a", "b", "--max_model_len", "32k", "-tp", "2", "--no-enable-prefix-caching", "--port=0", "-O3", "--api-key", "k"]);
+    const c = config([
+      "--model=m",
+      "--served-model-name",
+      "a",
+      "b",
+      "--max_model_len",
+      "32k",
+      "-tp",
+      "2",
+      "--no-enable-prefix-caching",
+      "--port=0",
+      "-O3",
+      "--api-key",
+      "k",
+    ]);
     assert.equal(c.model, "m");
     assert.deepEqual(c.servedModelNames, ["a", "b"]);
     assert.equal(c.maxModelLen, 32000);
@@ -35,10 +62,41 @@ describe("vllm serve command line", () => {
 
   test("real deployment flags are accepted", () => {
     const c = config([
-      "m", "--dtype", "bfloat16", "--quantization", "awq", "--tensor-parallel-size", "1", "--enable-prefix-caching", "--revision", "main",
-      "--download-dir", "/root/.cache/huggingface", "--max-num-seqs", "64", "--enforce-eager", "--kv-cache-dtype", "fp8", "--swap-space", "4",
-      "--disable-log-requests", "--uvicorn-log-level", "warning", "--chat-template", "/t.jinja", "--enable-auto-tool-choice", "--tool-call-parser", "hermes",
-      "--shutdown-timeout", "30", "--seed", "1", "--block-size", "32", "--max-num-batched-tokens", "8192",
+      "m",
+      "--dtype",
+      "bfloat16",
+      "--quantization",
+      "awq",
+      "--tensor-parallel-size",
+      "1",
+      "--enable-prefix-caching",
+      "--revision",
+      "main",
+      "--download-dir",
+      "/root/.cache/huggingface",
+      "--max-num-seqs",
+      "64",
+      "--enforce-eager",
+      "--kv-cache-dtype",
+      "fp8",
+      "--swap-space",
+      "4",
+      "--disable-log-requests",
+      "--uvicorn-log-level",
+      "warning",
+      "--chat-template",
+      "/t.jinja",
+      "--enable-auto-tool-choice",
+      "--tool-call-parser",
+      "hermes",
+      "--shutdown-timeout",
+      "30",
+      "--seed",
+      "1",
+      "--block-size",
+      "32",
+      "--max-num-batched-tokens",
+      "8192",
     ]);
     assert.equal(c.maxNumSeqs, 64);
     assert.equal(c.shutdownTimeoutS, 30);
@@ -63,7 +121,13 @@ describe("vllm serve command line", () => {
   });
 
   test("simulation settings come from flags or MOCK_VLLM_* variables, flags winning", () => {
-    const env = { MOCK_VLLM_TTFT_MS: "25", MOCK_VLLM_ITL_MS: "5", MOCK_VLLM_MODE: "generate", MOCK_VLLM_COMPAT_GPU_CACHE_METRIC: "1", VLLM_API_KEY: "envkey" };
+    const env = {
+      MOCK_VLLM_TTFT_MS: "25",
+      MOCK_VLLM_ITL_MS: "5",
+      MOCK_VLLM_MODE: "generate",
+      MOCK_VLLM_COMPAT_GPU_CACHE_METRIC: "1",
+      VLLM_API_KEY: "envkey",
+    };
     const c = config(["m", "--mock-itl-ms", "7"], env);
     assert.equal(c.mock.ttftMs, 25);
     assert.equal(c.mock.itlMs, 7);
@@ -77,7 +141,23 @@ describe("vllm serve command line", () => {
 describe("the mock-vllm process", () => {
   test("starts from the project's command line, serves the official client, drains on SIGTERM", { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const p = runMain(["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen", "--max-model-len", "2048", "--gpu-memory-utilization", "0.6", "--trust-remote-code", "--host", "127.0.0.1", "--port", String(port)], { MOCK_VLLM_ITL_MS: "20" });
+    const p = runMain(
+      [
+        "Qwen/Qwen2.5-0.5B-Instruct",
+        "--served-model-name",
+        "qwen",
+        "--max-model-len",
+        "2048",
+        "--gpu-memory-utilization",
+        "0.6",
+        "--trust-remote-code",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+      ],
+      { MOCK_VLLM_ITL_MS: "20" },
+    );
     try {
       await waitFor(() => p.output().includes("Application startup complete"), 30_000);
       assert.match(p.output(), /gpu-memory-utilization=0\.6/);

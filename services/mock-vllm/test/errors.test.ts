@@ -60,8 +60,18 @@ describe("bad inputs get vLLM's status and error body, and the server keeps serv
       const res = await post(at(path), path, body);
       assertVllmError(res, 400, "BadRequestError", new RegExp(field));
     }
-    assertVllmError(await post(server.url, "/v1/chat/completions", { ...chat("x"), max_tokens: 0 }), 400, "BadRequestError", /max_tokens must be at least 1/);
-    assertVllmError(await post(server.url, "/v1/chat/completions", { ...chat("x"), stream_options: { include_usage: true } }), 400, "BadRequestError", /stream=True/);
+    assertVllmError(
+      await post(server.url, "/v1/chat/completions", { ...chat("x"), max_tokens: 0 }),
+      400,
+      "BadRequestError",
+      /max_tokens must be at least 1/,
+    );
+    assertVllmError(
+      await post(server.url, "/v1/chat/completions", { ...chat("x"), stream_options: { include_usage: true } }),
+      400,
+      "BadRequestError",
+      /stream=True/,
+    );
     assertVllmError(await post(server.url, "/detokenize", { tokens: [-1] }), 400, "BadRequestError", /out of vocabulary/);
     await stillServing();
   });
@@ -80,11 +90,29 @@ describe("bad inputs get vLLM's status and error body, and the server keeps serv
 
   test("over-long requests are 400 naming the context length", async () => {
     const long = "word ".repeat(100);
-    assertVllmError(await post(server.url, "/v1/chat/completions", chat(long)), 400, "BadRequestError", /maximum context length is 64 tokens/);
-    assertVllmError(await post(server.url, "/v1/completions", { model: "qwen", prompt: "short", max_tokens: 100 }), 400, "BadRequestError", /maximum context length is 64 tokens/);
-    assertVllmError(await post(embedder.url, "/v1/embeddings", { model: "qwen", input: long }), 400, "BadRequestError", /maximum context length/);
+    assertVllmError(
+      await post(server.url, "/v1/chat/completions", chat(long)),
+      400,
+      "BadRequestError",
+      /maximum context length is 64 tokens/,
+    );
+    assertVllmError(
+      await post(server.url, "/v1/completions", { model: "qwen", prompt: "short", max_tokens: 100 }),
+      400,
+      "BadRequestError",
+      /maximum context length is 64 tokens/,
+    );
+    assertVllmError(
+      await post(embedder.url, "/v1/embeddings", { model: "qwen", input: long }),
+      400,
+      "BadRequestError",
+      /maximum context length/,
+    );
     // The official client surfaces it as BadRequestError.
-    await assert.rejects(client(server).chat.completions.create(chat(long)), (e: unknown) => e instanceof OpenAI.BadRequestError && e.status === 400);
+    await assert.rejects(
+      client(server).chat.completions.create(chat(long)),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.status === 400,
+    );
     await stillServing();
   });
 
@@ -93,12 +121,16 @@ describe("bad inputs get vLLM's status and error body, and the server keeps serv
     const declared = await raw(server.url, "POST", "/v1/chat/completions", huge);
     assertVllmError(declared, 413, "RequestEntityTooLargeError");
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        `${server.url}/v1/chat/completions`,
+        { method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on("error", reject);
       for (let i = 0; i < 20; i++) req.write(huge.slice(i * 12000, (i + 1) * 12000));
       req.end(huge.slice(240000));

@@ -10,7 +10,30 @@ const parse = (argv: string[]) => configFromCommandLine(parseCommandLine(argv, {
 
 describe("as current vLLM: the command line", () => {
   test("flags current `vllm serve` has are accepted; -O<n> is --optimization-level", () => {
-    const argv = ["m", "--optimization-level", "2", "--default-chat-template-kwargs", '{"enable_thinking": false}', "--max-cudagraph-capture-size", "64", "--disable-access-log-for-endpoints", "/health,/metrics", "--grpc", "--fingerprint-mode", "hash", "--ssl-ciphers", "ECDHE-RSA-AES256-GCM-SHA384", "--attention-backend", "FLASH_ATTN", "--stream-interval", "2", "-cc", "{}", "-dpe", "-ep"];
+    const argv = [
+      "m",
+      "--optimization-level",
+      "2",
+      "--default-chat-template-kwargs",
+      '{"enable_thinking": false}',
+      "--max-cudagraph-capture-size",
+      "64",
+      "--disable-access-log-for-endpoints",
+      "/health,/metrics",
+      "--grpc",
+      "--fingerprint-mode",
+      "hash",
+      "--ssl-ciphers",
+      "ECDHE-RSA-AES256-GCM-SHA384",
+      "--attention-backend",
+      "FLASH_ATTN",
+      "--stream-interval",
+      "2",
+      "-cc",
+      "{}",
+      "-dpe",
+      "-ep",
+    ];
     const c = parse(argv);
     assert.equal(c.flags.get("optimization-level"), 2);
     assert.equal(c.flags.get("fingerprint-mode"), "hash");
@@ -22,7 +45,10 @@ describe("as current vLLM: the command line", () => {
   test("what it rejects: --task, --model beside a positional model, bad choices", () => {
     assert.throws(() => parse(["m", "--task", "generate"]), /unrecognized arguments: --task/);
     assert.throws(() => parse(["m", "--model", "other"]), /unrecognized arguments: m/);
-    assert.throws(() => parse(["m", "--fingerprint-mode", "bogus"]), /argument --fingerprint-mode: expected one of custom, full, hash, none, got 'bogus'/);
+    assert.throws(
+      () => parse(["m", "--fingerprint-mode", "bogus"]),
+      /argument --fingerprint-mode: expected one of custom, full, hash, none, got 'bogus'/,
+    );
     assert.throws(() => parse(["m", "-O7"]), /argument --optimization-level: expected one of 0, 1, 2, 3, got '7'/);
     assert.equal(parse(["--model", "only"]).model, "only");
   });
@@ -85,12 +111,18 @@ describe("as current vLLM: errors and the API key", () => {
       const long = JSON.parse((await post(server.url, "/v1/completions", { model: "qwen", prompt: "word ".repeat(100) })).body).error;
       assert.equal(long.code, 400);
       assert.equal(long.param, "input_tokens");
-      assert.match(long.message, /^This model's maximum context length is 64 tokens\. However, your request has \d+ input tokens\. Please reduce the length of the input prompt\. \(parameter=input_tokens, value=\d+\)$/);
+      assert.match(
+        long.message,
+        /^This model's maximum context length is 64 tokens\. However, your request has \d+ input tokens\. Please reduce the length of the input prompt\. \(parameter=input_tokens, value=\d+\)$/,
+      );
       const res = await post(server.url, "/v1/completions", { model: "qwen", prompt: "short", max_tokens: 100 });
       assert.equal(res.status, 400);
       const big = JSON.parse(res.body).error;
       assert.equal(big.param, "max_tokens");
-      assert.match(big.message, /^'max_tokens' or 'max_completion_tokens' is too large: 100\. This model's maximum context length is 64 tokens and your request has (\d+) input tokens \(100 > 64 - \1\)\. \(parameter=max_tokens, value=100\)$/);
+      assert.match(
+        big.message,
+        /^'max_tokens' or 'max_completion_tokens' is too large: 100\. This model's maximum context length is 64 tokens and your request has (\d+) input tokens \(100 > 64 - \1\)\. \(parameter=max_tokens, value=100\)$/,
+      );
     } finally {
       await server.close();
     }
@@ -177,7 +209,11 @@ describe("as current vLLM: metrics", () => {
       assert.equal(sample(m, "vllm:prompt_tokens_by_source_total", { ...L, source: "external_kv_transfer" }), 0);
       assert.equal(sample(m, "http_requests_total", { handler: "/v1/chat/completions", method: "POST", status: "2xx" }), 2);
       assert.equal(sample(m, "http_requests_total", { handler: "none", method: "GET", status: "4xx" }), 1);
-      assert.equal(m.find((f) => f.name === "http_requests_total")!.metrics.some((s) => s.labels?.handler === "/metrics"), false, "/metrics is not instrumented");
+      assert.equal(
+        m.find((f) => f.name === "http_requests_total")!.metrics.some((s) => s.labels?.handler === "/metrics"),
+        false,
+        "/metrics is not instrumented",
+      );
       const h = await scrapeHistograms(server.url);
       assert.equal(sample(h, "vllm:request_prefill_kv_computed_tokens_sum", L), computed);
       assert.equal(sample(h, "vllm:request_max_num_generation_tokens_sum", L), 8);
@@ -191,7 +227,10 @@ describe("as current vLLM: metrics", () => {
       const text = (await raw(server.url, "GET", "/metrics")).body;
       const summary = (line: string) => Number(new RegExp(`^${line.replace(/[{}/]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
       assert.equal(summary('http_response_size_bytes_count{handler="/v1/chat/completions"}'), 2);
-      assert.equal(summary('http_response_size_bytes_sum{handler="/v1/chat/completions"}'), Buffer.byteLength(JSON.stringify(a)) + Buffer.byteLength(JSON.stringify(b)));
+      assert.equal(
+        summary('http_response_size_bytes_sum{handler="/v1/chat/completions"}'),
+        Buffer.byteLength(JSON.stringify(a)) + Buffer.byteLength(JSON.stringify(b)),
+      );
       assert.ok(summary('http_request_size_bytes_sum{handler="/v1/chat/completions"}') > 0);
     } finally {
       await server.close();
@@ -209,10 +248,15 @@ describe("a client that goes away", () => {
       const tokens = () => seen.split('"delta":{"content":').length - 1;
       socket.on("data", (d) => (seen += d));
       socket.on("error", () => undefined);
-      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       await waitFor(() => tokens() >= 3, 10_000);
       socket.destroy();
-      await waitFor(async () => sample(await scrape(server.url), "vllm:request_success_total", { ...L, finished_reason: "abort" }) === 1, 10_000);
+      await waitFor(
+        async () => sample(await scrape(server.url), "vllm:request_success_total", { ...L, finished_reason: "abort" }) === 1,
+        10_000,
+      );
       const m = await scrape(server.url);
       assert.equal(sample(m, "vllm:num_requests_running", L), 0);
       assert.ok(sample(m, "vllm:generation_tokens_total", L)! < 40, "stopped generating");

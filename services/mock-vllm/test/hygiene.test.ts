@@ -54,16 +54,8 @@ describe("HTTP hygiene: mock-vllm", () => {
   });
 
   test("Host: two of them, or 2,000, or none on HTTP/1.1 are refused", async () => {
-    assertRefusedAndClosed(
-      await wire(server.port, "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
-      400,
-      /Duplicate Host/,
-    );
-    assertRefusedAndClosed(
-      await wire(server.port, `GET /health HTTP/1.1\r\n${"Host: a\r\n".repeat(2000)}\r\n`),
-      431,
-      /at most 256/,
-    );
+    assertRefusedAndClosed(await wire(server.port, "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400, /Duplicate Host/);
+    assertRefusedAndClosed(await wire(server.port, `GET /health HTTP/1.1\r\n${"Host: a\r\n".repeat(2000)}\r\n`), 431, /at most 256/);
     assertRefusedAndClosed(await wire(server.port, "GET /health HTTP/1.1\r\n\r\n"), 400, /Missing Host/);
   });
 
@@ -77,10 +69,7 @@ describe("HTTP hygiene: mock-vllm", () => {
   });
 
   test("Content-Length with Transfer-Encoding, and a bad chunk size, are refused without a desync", async () => {
-    for (const head of [
-      "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
-    ]) {
+    for (const head of ["Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding: chunked\r\n\r\nzz\r\n"]) {
       const x = await wire(server.port, `POST /v1/completions HTTP/1.1\r\nHost: a\r\n${head}${GET}`);
       assert.equal(x.responses.length, 1, "the smuggled GET must not be answered");
       assertRefusedAndClosed(x, 400);
@@ -92,10 +81,7 @@ describe("HTTP hygiene: mock-vllm", () => {
   });
 
   test("the body timeout fires within a second of its setting (1.5 s): 408", async () => {
-    const x = await wire(
-      server.port,
-      'POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n{"model":"m","promp',
-    );
+    const x = await wire(server.port, 'POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n{"model":"m","promp');
     assertRefusedAndClosed(x, 408);
     assert.ok(x.ms >= 1400 && x.ms < 2500, `cut after ${x.ms.toFixed(0)} ms`);
   });
@@ -134,23 +120,19 @@ describe("HTTP hygiene: mock-vllm", () => {
 });
 
 describe("HTTP hygiene: mock-vllm process", () => {
-  test(
-    "SIGTERM after pipelined garbage exits at once, not after the 10 s shutdown timeout",
-    { timeout: 60_000 },
-    async () => {
-      const port = await freePort();
-      const p = runMain(["m", "--host", "127.0.0.1", "--port", String(port), "--shutdown-timeout", "10"]);
-      try {
-        await waitFor(() => p.output().includes("Application startup complete"), 30_000);
-        for (let i = 0; i < 5; i++) await wire(port, GET + GET + GET + "GARBAGE\r\n\r\n");
-        const t0 = performance.now();
-        p.child.kill("SIGTERM");
-        assert.equal(await p.exited, 0);
-        const ms = performance.now() - t0;
-        assert.ok(ms < 3000, `exited after ${ms.toFixed(0)} ms`);
-      } finally {
-        p.child.kill("SIGKILL");
-      }
-    },
-  );
+  test("SIGTERM after pipelined garbage exits at once, not after the 10 s shutdown timeout", { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const p = runMain(["m", "--host", "127.0.0.1", "--port", String(port), "--shutdown-timeout", "10"]);
+    try {
+      await waitFor(() => p.output().includes("Application startup complete"), 30_000);
+      for (let i = 0; i < 5; i++) await wire(port, GET + GET + GET + "GARBAGE\r\n\r\n");
+      const t0 = performance.now();
+      p.child.kill("SIGTERM");
+      assert.equal(await p.exited, 0);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 3000, `exited after ${ms.toFixed(0)} ms`);
+    } finally {
+      p.child.kill("SIGKILL");
+    }
+  });
 });

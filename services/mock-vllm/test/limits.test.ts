@@ -14,12 +14,7 @@ import { Service, startService } from "../../fuzz/target";
  */
 const RSS_BOUND_MIB = 300;
 
-function send(
-  port: number,
-  path: string,
-  body: string,
-  timeoutMs = 10_000,
-): Promise<{ status: number; body: string; ms: number }> {
+function send(port: number, path: string, body: string, timeoutMs = 10_000): Promise<{ status: number; body: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(
@@ -34,9 +29,7 @@ function send(
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }),
-        );
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }));
       },
     );
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -45,12 +38,7 @@ function send(
   });
 }
 
-function assertRefused(
-  r: { status: number; body: string; ms: number },
-  status: number,
-  param: string | null,
-  message: RegExp,
-): void {
+function assertRefused(r: { status: number; body: string; ms: number }, status: number, param: string | null, message: RegExp): void {
   assert.equal(r.status, status, r.body.slice(0, 300));
   assert.ok(r.body.length < 2048, `error body of ${r.body.length} bytes`);
   const { error } = JSON.parse(r.body);
@@ -89,22 +77,12 @@ describe("issue 14: requests that used to kill mock-vllm are refused before any 
         "n",
         /^n must be at most 16384, got .*VLLM_MAX_N_SEQUENCES/,
       );
-      assertRefused(
-        await send(svc.port, "/v1/completions", completion(`"n":${n}`)),
-        400,
-        "n",
-        /^n must be at most 16384, got /,
-      );
+      assertRefused(await send(svc.port, "/v1/completions", completion(`"n":${n}`)), 400, "n", /^n must be at most 16384, got /);
     });
   }
 
   test("n = 1e6 (was a 230 MB response after 4.5 s)", async () => {
-    assertRefused(
-      await send(svc.port, "/v1/chat/completions", chat(`"n":1000000`)),
-      400,
-      "n",
-      /n must be at most 16384, got 1000000/,
-    );
+    assertRefused(await send(svc.port, "/v1/chat/completions", chat(`"n":1000000`)), 400, "n", /n must be at most 16384, got 1000000/);
   });
 
   test("embeddings of 1,000,000 inputs (5 MB), and of 100k", async () => {
@@ -131,27 +109,14 @@ describe("issue 14: requests that used to kill mock-vllm are refused before any 
   test("16 MB and 4 MB of messages [1,1,…] (were a 500 after 15 s and a 137 MB error body)", async () => {
     for (const mb of [16, 4]) {
       const count = Math.floor((mb * 1_000_000 - 40) / 2);
-      const r = await send(
-        svc.port,
-        "/v1/chat/completions",
-        `{"model":"m","messages":[${new Array(count).fill("1").join(",")}]}`,
-      );
+      const r = await send(svc.port, "/v1/chat/completions", `{"model":"m","messages":[${new Array(count).fill("1").join(",")}]}`);
       assertRefused(r, 413, null, /more than 262144 JSON values \(--mock-max-json-values\)/);
     }
   });
 
   test("a body under the JSON bound with 100,000 wrong items: the first few listed, the rest counted", async () => {
-    const r = await send(
-      svc.port,
-      "/v1/chat/completions",
-      `{"model":"m","messages":[${new Array(100_000).fill("1").join(",")}]}`,
-    );
-    assertRefused(
-      r,
-      400,
-      "messages",
-      /^100000 validation errors for ChatCompletionRequest: body\.messages\.0: .*; and 99995 more$/,
-    );
+    const r = await send(svc.port, "/v1/chat/completions", `{"model":"m","messages":[${new Array(100_000).fill("1").join(",")}]}`);
+    assertRefused(r, 400, "messages", /^100000 validation errors for ChatCompletionRequest: body\.messages\.0: .*; and 99995 more$/);
   });
 
   test("afterwards it still serves; health probes never failed or waited; memory stayed bounded", async () => {

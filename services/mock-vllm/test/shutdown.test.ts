@@ -21,22 +21,39 @@ async function signal(p: Main, name: NodeJS.Signals): Promise<{ code: number | n
   return { code, signal: p.child.signalCode, ms: performance.now() - t0 };
 }
 
-function assertExited(r: { code: number | null; signal: NodeJS.Signals | null; ms: number }, code: number, withinMs: number, p: Main): void {
-  assert.deepEqual({ code: r.code, signal: r.signal }, { code, signal: null }, `expected a handled signal and exit code ${code}; output:\n${p.output()}`);
+function assertExited(
+  r: { code: number | null; signal: NodeJS.Signals | null; ms: number },
+  code: number,
+  withinMs: number,
+  p: Main,
+): void {
+  assert.deepEqual(
+    { code: r.code, signal: r.signal },
+    { code, signal: null },
+    `expected a handled signal and exit code ${code}; output:\n${p.output()}`,
+  );
   assert.ok(r.ms < withinMs, `exited after ${r.ms.toFixed(0)} ms, expected < ${withinMs} ms`);
 }
 
-const health = (port: number) => raw(`http://127.0.0.1:${port}`, "GET", "/health").then((r) => r.status, () => 0);
+const health = (port: number) =>
+  raw(`http://127.0.0.1:${port}`, "GET", "/health").then(
+    (r) => r.status,
+    () => 0,
+  );
 
 /** Starts a long echo stream and resolves once its first token has arrived. */
 function startStream(port: number, words: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const content = Array.from({ length: words }, (_, i) => `w${i}`).join(" ");
-    const req = request(`http://127.0.0.1:${port}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-      res.once("data", () => resolve());
-      res.on("error", () => {});
-      res.resume();
-    });
+    const req = request(
+      `http://127.0.0.1:${port}/v1/chat/completions`,
+      { method: "POST", headers: { "content-type": "application/json" } },
+      (res) => {
+        res.once("data", () => resolve());
+        res.on("error", () => {});
+        res.resume();
+      },
+    );
     req.on("error", reject);
     req.end(JSON.stringify({ model: "m", messages: [{ role: "user", content }], stream: true }));
   });
@@ -60,7 +77,10 @@ describe("mock-vllm process shutdown", () => {
 
   test("SIGTERM while loading with the port open (/health 503) exits at once", { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const p = runMain(["m", "--host", "127.0.0.1", "--port", String(port)], { MOCK_VLLM_STARTUP_MS: LOADING_MS, MOCK_VLLM_STARTUP_MODE: "unhealthy" });
+    const p = runMain(["m", "--host", "127.0.0.1", "--port", String(port)], {
+      MOCK_VLLM_STARTUP_MS: LOADING_MS,
+      MOCK_VLLM_STARTUP_MODE: "unhealthy",
+    });
     try {
       await waitFor(async () => (await health(port)) === 503, 30_000);
       assertExited(await signal(p, "SIGTERM"), 0, PROMPT_MS, p);

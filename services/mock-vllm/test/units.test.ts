@@ -47,10 +47,18 @@ describe("validation", () => {
   test("reports issues in schema order whatever the order of the body's fields", () => {
     const r = safeParse(chatRequest, { stream: "yes", messages, n: 0, model: 3 });
     assert.equal(r.success, false);
-    if (!r.success) assert.deepEqual(r.issues.map((i) => i.path.join(".")), ["model", "n", "stream"]);
+    if (!r.success)
+      assert.deepEqual(
+        r.issues.map((i) => i.path.join(".")),
+        ["model", "n", "stream"],
+      );
     const missing = safeParse(chatRequest, { n: "x" });
     assert.equal(missing.success, false);
-    if (!missing.success) assert.deepEqual(missing.issues.map((i) => `${i.path.join(".")}: ${i.message}`), ["n: Input should be a valid integer", "messages: Field required"]);
+    if (!missing.success)
+      assert.deepEqual(
+        missing.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+        ["n: Input should be a valid integer", "messages: Field required"],
+      );
     const nested = safeParse(chatRequest, { messages: [{ role: "user", content: [{ type: "text", text: 1 }] }] });
     assert.equal(nested.success, false);
     if (!nested.success) assert.deepEqual(nested.issues[0].path, ["messages", 0, "content"]);
@@ -64,7 +72,15 @@ describe("validation", () => {
 });
 
 describe("generator", () => {
-  const base = { mode: "generate" as const, echoText: "", maxTokens: 1000, naturalLength: 30, ignoreEos: false, stop: [], includeStopStr: false };
+  const base = {
+    mode: "generate" as const,
+    echoText: "",
+    maxTokens: 1000,
+    naturalLength: 30,
+    ignoreEos: false,
+    stop: [],
+    includeStopStr: false,
+  };
   test("token lists re-tokenize to the same count, and finish reasons follow the budget", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 200 }), fc.integer(), (maxTokens, naturalLength, seed) => {
@@ -103,7 +119,10 @@ describe("scheduler", () => {
           assert.ok(s.running <= slots);
           assert.equal(s.running, running.length);
         }
-        assert.deepEqual(admitted, [...admitted].sort((a, b) => a - b));
+        assert.deepEqual(
+          admitted,
+          [...admitted].sort((a, b) => a - b),
+        );
       }),
     );
   });

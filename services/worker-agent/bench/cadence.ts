@@ -44,7 +44,14 @@ function clockTicks(): number {
 async function main(): Promise<void> {
   // Measure the same single-file bundle the image runs, not the TypeScript loader.
   const bundle = join(mkdtempSync(join(tmpdir(), "worker-agent-bench-")), "main.js");
-  buildSync({ entryPoints: [join(__dirname, "..", "src", "main.ts")], bundle: true, platform: "node", target: "node20", outfile: bundle, logLevel: "warning" });
+  buildSync({
+    entryPoints: [join(__dirname, "..", "src", "main.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    outfile: bundle,
+    logLevel: "warning",
+  });
 
   const cp = await FakeControlPlane.start();
   const model = await FakeModelServer.start({ models: ["m"], waiting: 7, running: 2 });
@@ -83,7 +90,10 @@ async function main(): Promise<void> {
     const cpuPct = ((cpuTicks(pid) - ticks0) / clockTicks() / wallS) * 100;
     const rssEnd = rssKb(pid);
 
-    const at = cp.of("heartbeat").slice(hbBefore - 1).map((c) => c.at);
+    const at = cp
+      .of("heartbeat")
+      .slice(hbBefore - 1)
+      .map((c) => c.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     const dev = gaps.map((g) => Math.abs(g - intervalS * 1000)).sort((a, b) => a - b);
     const drift = at.at(-1)! - at[0]! - gaps.length * intervalS * 1000;

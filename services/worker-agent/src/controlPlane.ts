@@ -4,8 +4,7 @@ import type { EventLog } from "./events";
 import { classifyFetchError, describeFetchError, withTimeout, type FailureKind } from "./fetchUtil";
 
 export type CallResult =
-  | { ok: true; status: number; body: unknown }
-  | { ok: false; status: number | null; kind: FailureKind | "http"; error: string };
+  { ok: true; status: number; body: unknown } | { ok: false; status: number | null; kind: FailureKind | "http"; error: string };
 
 /**
  * Holds the bearer token. A token from the environment wins; otherwise one persisted by an

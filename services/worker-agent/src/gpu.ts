@@ -78,10 +78,10 @@ export function simulateGpus(count: number, vramMb: number, load: { waiting: num
     gpus.push({
       index,
       gpu_utilization: util,
-      gpu_mem_used_mb: Math.round(vramMb * util / 100),
+      gpu_mem_used_mb: Math.round((vramMb * util) / 100),
       gpu_mem_total_mb: vramMb,
       gpu_temp_c: round1(35 + util * 0.5),
-      gpu_power_w: round1(300 * util / 100),
+      gpu_power_w: round1((300 * util) / 100),
       gpu_power_limit_w: 300,
     });
   }
@@ -132,7 +132,7 @@ export class GpuReader {
           if ((err as NodeJS.ErrnoException).code === "ENOENT") {
             this.absent = true;
             resolve({ absent: true });
-          } else resolve({ error: err.killed ? "timeout" : err.message.split("\n")[0] ?? "failed" });
+          } else resolve({ error: err.killed ? "timeout" : (err.message.split("\n")[0] ?? "failed") });
           return;
         }
         resolve({ gpus: parseNvidiaSmiCsv(stdout) });

@@ -71,7 +71,9 @@ export function parseTarget(target: string): { path: string; query: URLSearchPar
   if (!ORIGIN_FORM.test(pathAndQuery)) return null;
   // Not normalised (`//healthz` is not `/healthz`), as routes are matched exactly.
   const q = pathAndQuery.indexOf("?");
-  return q < 0 ? { path: pathAndQuery, query: new URLSearchParams() } : { path: pathAndQuery.slice(0, q), query: new URLSearchParams(pathAndQuery.slice(q + 1)) };
+  return q < 0
+    ? { path: pathAndQuery, query: new URLSearchParams() }
+    : { path: pathAndQuery.slice(0, q), query: new URLSearchParams(pathAndQuery.slice(q + 1)) };
 }
 
 async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

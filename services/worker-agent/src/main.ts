@@ -39,7 +39,15 @@ export async function startAgent(settings: Settings, opts: StartOptions = {}): P
   await agent.prime();
 
   // Serve health endpoints before the first cycle: liveness must never wait on the model server.
-  const server = createAgentServer({ state: agent.state, metrics, log, agentInfo, ids, controlPlaneUrl: settings.controlPlaneUrl, startedAt });
+  const server = createAgentServer({
+    state: agent.state,
+    metrics,
+    log,
+    agentInfo,
+    ids,
+    controlPlaneUrl: settings.controlPlaneUrl,
+    startedAt,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(settings.healthPort, settings.healthHost, () => {

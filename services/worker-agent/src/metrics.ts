@@ -70,8 +70,23 @@ export class AgentMetrics {
     this.vllmReady.set(0);
     this.registered.set(0);
     // Until the first cycle has observed anything, figures are unknown, not zero.
-    for (const g of [this.queue, this.running, this.waiting, this.gpuUtil, this.gpuUsed, this.gpuTotal, this.cpu, this.load1,
-      this.memUsed, this.memTotal, this.diskUsed, this.diskTotal, this.netRx, this.netTx]) g.set(NaN);
+    for (const g of [
+      this.queue,
+      this.running,
+      this.waiting,
+      this.gpuUtil,
+      this.gpuUsed,
+      this.gpuTotal,
+      this.cpu,
+      this.load1,
+      this.memUsed,
+      this.memTotal,
+      this.diskUsed,
+      this.diskTotal,
+      this.netRx,
+      this.netTx,
+    ])
+      g.set(NaN);
   }
 
   update(s: Snapshot): void {

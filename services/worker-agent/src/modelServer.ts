@@ -51,10 +51,7 @@ function modelIds(body: string): string[] | null {
   }
 }
 
-export async function scrapeLoad(
-  metricsUrl: string,
-  opts: { timeoutMs: number; signal?: AbortSignal },
-): Promise<Load> {
+export async function scrapeLoad(metricsUrl: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<Load> {
   try {
     const res = await fetch(metricsUrl, { signal: withTimeout(opts.timeoutMs, opts.signal) });
     const body = await res.text();

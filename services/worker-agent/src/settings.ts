@@ -80,7 +80,14 @@ const seconds = (min: number, max: number, def: number) =>
       .default(def),
   );
 
-const ip = () => z.preprocess(blank, z.string().refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address").optional());
+const ip = () =>
+  z.preprocess(
+    blank,
+    z
+      .string()
+      .refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address")
+      .optional(),
+  );
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -62,7 +62,11 @@ export function parseNetDev(text: string): { rx: number; tx: number } | null {
     const colon = line.indexOf(":");
     if (colon < 0) continue;
     if (line.slice(0, colon).trim() === "lo") continue;
-    const cols = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const cols = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (cols.length < 16 || !Number.isFinite(cols[0]) || !Number.isFinite(cols[8])) continue;
     rx += cols[0] ?? 0;
     tx += cols[8] ?? 0;

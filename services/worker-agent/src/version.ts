@@ -5,8 +5,7 @@ import { readFile, stat } from "node:fs/promises";
 declare const __WORKER_AGENT_VERSION__: string | undefined;
 declare const __WORKER_AGENT_BUILD_DATE__: string | undefined;
 
-export const AGENT_VERSION: string =
-  typeof __WORKER_AGENT_VERSION__ === "string" ? __WORKER_AGENT_VERSION__ : "0.1.0";
+export const AGENT_VERSION: string = typeof __WORKER_AGENT_VERSION__ === "string" ? __WORKER_AGENT_VERSION__ : "0.1.0";
 
 export interface AgentInfo {
   version: string;
@@ -23,7 +22,9 @@ export async function loadAgentInfo(file: string | undefined = process.argv[1]):
   let mtime: string | null = null;
   if (file) {
     try {
-      checksum = createHash("sha256").update(await readFile(file)).digest("hex");
+      checksum = createHash("sha256")
+        .update(await readFile(file))
+        .digest("hex");
       mtime = (await stat(file)).mtime.toISOString();
     } catch {
       // Unreadable entry file (e.g. a REPL): report unknown rather than fail the agent.

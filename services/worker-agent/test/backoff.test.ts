@@ -4,9 +4,15 @@ import { Backoff } from "../src/backoff";
 
 test("doubles up to the cap; jitter keeps each delay within [ceiling/2, ceiling]", () => {
   const top = new Backoff({ baseMs: 100, maxMs: 1000, random: () => 1 });
-  assert.deepEqual(Array.from({ length: 7 }, () => top.next()), [100, 200, 400, 800, 1000, 1000, 1000]);
+  assert.deepEqual(
+    Array.from({ length: 7 }, () => top.next()),
+    [100, 200, 400, 800, 1000, 1000, 1000],
+  );
   const bottom = new Backoff({ baseMs: 100, maxMs: 1000, random: () => 0 });
-  assert.deepEqual(Array.from({ length: 5 }, () => bottom.next()), [50, 100, 200, 400, 500]);
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => bottom.next()),
+    [50, 100, 200, 400, 500],
+  );
   const real = new Backoff({ baseMs: 100, maxMs: 1000 });
   for (let i = 0; i < 100; i++) {
     const d = real.next();

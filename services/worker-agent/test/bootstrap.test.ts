@@ -30,7 +30,9 @@ test("without a token: registers unauthenticated, adopts the bootstrap token, pe
   const tokenFile = join(dir, "nested", "worker-token");
   const cp = await FakeControlPlane.start();
   cp.respond = (c) =>
-    c.path.endsWith("/register") ? { status: 200, json: { ok: true, bootstrap_token: "granted-1", bootstrap_token_prefix: "gra" } } : { status: 200, json: {} };
+    c.path.endsWith("/register")
+      ? { status: 200, json: { ok: true, bootstrap_token: "granted-1", bootstrap_token_prefix: "gra" } }
+      : { status: 200, json: {} };
   const agent = await startTestAgent(env(cp, { WORKER_AUTH_TOKEN_FILE: tokenFile }));
   try {
     await waitFor("two heartbeats", () => cp.of("heartbeat").length >= 2);
@@ -52,7 +54,8 @@ test("without a token: registers unauthenticated, adopts the bootstrap token, pe
 test("before any token or registration, no heartbeat is sent; they start once registration succeeds", async () => {
   const cp = await FakeControlPlane.start();
   let open = false;
-  cp.respond = (c) => (c.path.endsWith("/register") && !open ? { status: 502, json: { error: "backend down" } } : { status: 200, json: {} });
+  cp.respond = (c) =>
+    c.path.endsWith("/register") && !open ? { status: 502, json: { error: "backend down" } } : { status: 200, json: {} };
   const agent = await startTestAgent(env(cp, {}));
   try {
     await waitFor("two failed registrations", () => cp.of("register").length >= 2);
@@ -102,7 +105,8 @@ test("an unwritable token file is logged; the granted token is still used", asyn
   const blocker = join(dir, "a-file");
   await writeFile(blocker, "x");
   const cp = await FakeControlPlane.start();
-  cp.respond = (c) => (c.path.endsWith("/register") ? { status: 200, json: { bootstrap_token: "kept-in-memory" } } : { status: 200, json: {} });
+  cp.respond = (c) =>
+    c.path.endsWith("/register") ? { status: 200, json: { bootstrap_token: "kept-in-memory" } } : { status: 200, json: {} };
   // A path below a regular file can never be created.
   const agent = await startTestAgent(env(cp, { WORKER_AUTH_TOKEN_FILE: join(blocker, "token") }));
   try {

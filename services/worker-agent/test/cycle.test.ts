@@ -42,7 +42,10 @@ test("runs on a fixed grid: run time does not add up into drift", async () => {
     ticker.start();
     await clock.advance(1000);
     // Rescheduling 50 ms after each 20 ms run would give starts 0, 70, 140, ...
-    assert.deepEqual(starts.slice(0, 20), Array.from({ length: 20 }, (_, k) => k * 50));
+    assert.deepEqual(
+      starts.slice(0, 20),
+      Array.from({ length: 20 }, (_, k) => k * 50),
+    );
   } finally {
     await ticker.stop();
     clock.restore();

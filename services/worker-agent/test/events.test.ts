@@ -8,8 +8,14 @@ import { EventLog } from "../src/events";
 test("ring buffer keeps the newest events, oldest first", () => {
   const log = new EventLog({ capacity: 3, level: "info", stdout: false });
   for (let i = 0; i < 5; i++) log.info("e", { i });
-  assert.deepEqual(log.tail(10).map((e) => e.i), [2, 3, 4]);
-  assert.deepEqual(log.tail(2).map((e) => e.i), [3, 4]);
+  assert.deepEqual(
+    log.tail(10).map((e) => e.i),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    log.tail(2).map((e) => e.i),
+    [3, 4],
+  );
   assert.deepEqual(log.tail(0), []);
 });
 

@@ -9,13 +9,29 @@ const fixture = (name: string) => readFile(join(__dirname, "fixtures", name), "u
 
 test("parses the captured idle H200 query output", async () => {
   assert.deepEqual(parseNvidiaSmiCsv(await fixture("nvidia-smi-query.csv")), [
-    { index: 0, gpu_utilization: 0, gpu_mem_used_mb: 0, gpu_mem_total_mb: 143771, gpu_temp_c: 41, gpu_power_w: 130.2, gpu_power_limit_w: 700 },
+    {
+      index: 0,
+      gpu_utilization: 0,
+      gpu_mem_used_mb: 0,
+      gpu_mem_total_mb: 143771,
+      gpu_temp_c: 41,
+      gpu_power_w: 130.2,
+      gpu_power_limit_w: 700,
+    },
   ]);
 });
 
 test("parses the captured busy H200 query output", async () => {
   assert.deepEqual(parseNvidiaSmiCsv(await fixture("busy-sample.csv")), [
-    { index: 0, gpu_utilization: 98, gpu_mem_used_mb: 1011, gpu_mem_total_mb: 143771, gpu_temp_c: 61, gpu_power_w: 689.16, gpu_power_limit_w: 700 },
+    {
+      index: 0,
+      gpu_utilization: 98,
+      gpu_mem_used_mb: 1011,
+      gpu_mem_total_mb: 143771,
+      gpu_temp_c: 61,
+      gpu_power_w: 689.16,
+      gpu_power_limit_w: 700,
+    },
   ]);
 });
 

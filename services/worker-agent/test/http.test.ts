@@ -71,7 +71,11 @@ describe("agent endpoints (standalone)", () => {
 describe("what the agent reports", () => {
   test("/info shows the control plane's URL without the credentials embedded in it", async () => {
     const port = await freePort();
-    const agent = await startTestAgent({ CONTROL_PLANE_URL: `http://ops:s3cret@127.0.0.1:${port}/`, INSTANCE_ID, VLLM_BASE_URL: `http://127.0.0.1:${port}` });
+    const agent = await startTestAgent({
+      CONTROL_PLANE_URL: `http://ops:s3cret@127.0.0.1:${port}/`,
+      INSTANCE_ID,
+      VLLM_BASE_URL: `http://127.0.0.1:${port}`,
+    });
     try {
       const { body } = await getJson(`${agent.url}/info`);
       assert.equal(body.control_plane_url, `http://127.0.0.1:${port}`);
@@ -101,7 +105,13 @@ describe("the agent as a process", () => {
   test("serves, passes its own --probe, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [main], {
-      env: { PATH: process.env.PATH ?? "", WORKER_HEALTH_PORT: String(port), WORKER_HEALTH_HOST: "127.0.0.1", VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}`, WORKER_HEARTBEAT_INTERVAL_S: "0.2" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        WORKER_HEALTH_PORT: String(port),
+        WORKER_HEALTH_HOST: "127.0.0.1",
+        VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}`,
+        WORKER_HEARTBEAT_INTERVAL_S: "0.2",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -114,7 +124,10 @@ describe("the agent as a process", () => {
       assert.equal(await new Promise((r) => probe.on("exit", r)), 0);
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
-      const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string });
+      const lines = stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { event: string });
       assert.ok(lines.some((l) => l.event === "agent.stopping"));
       assert.equal(lines.at(-1)!.event, "agent.stopped");
     } finally {

@@ -59,10 +59,7 @@ describe("HTTP hygiene: worker-agent", () => {
     }
     assert.equal((await wire(port, "GET //[ HTTP/1.1\r\nHost: a\r\n\r\n", 1)).responses[0].status, 400);
     assert.equal((await wire(port, "GET /// HTTP/1.1\r\nHost: a\r\n\r\n", 1)).responses[0].status, 404);
-    assert.equal(
-      (await wire(port, "GET http://agent/healthz HTTP/1.1\r\nHost: a\r\n\r\n", 1)).responses[0].status,
-      200,
-    );
+    assert.equal((await wire(port, "GET http://agent/healthz HTTP/1.1\r\nHost: a\r\n\r\n", 1)).responses[0].status, 200);
     // The 404 quotes the path, cut so the body does not grow with the request.
     const long = (await wire(port, `GET /${"a".repeat(5000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 1)).responses[0];
     assert.equal(long.status, 404);
@@ -74,8 +71,7 @@ describe("HTTP hygiene: worker-agent", () => {
     assert.equal(parseTarget("/logs?tail=3")?.query.get("tail"), "3");
     assert.equal(parseTarget("//healthz")?.path, "//healthz");
     assert.equal(parseTarget("http://h:1/info?x")?.path, "/info");
-    for (const bad of ["//[", "/%zz", "*", "healthz", "http://[", "/a b", "/a\u00e9"])
-      assert.equal(parseTarget(bad), null, bad);
+    for (const bad of ["//[", "/%zz", "*", "healthz", "http://[", "/a b", "/a\u00e9"]) assert.equal(parseTarget(bad), null, bad);
   });
 
   test("pipelined requests are answered in order up to a bad one, which gets a JSON 400, then the connection closes", async () => {
@@ -90,44 +86,32 @@ describe("HTTP hygiene: worker-agent", () => {
   test("only HTTP/1.0 and 1.1 (505); duplicate or missing Host (400); transfer codings other than chunked (501)", async () => {
     for (const line of ["GET /healthz HTTP/0.9", "GET /healthz HTTP/2.0", "GET /healthz HTTP/1.2", "GET /healthz"])
       jsonError(await wire(port, `${line}\r\nHost: a\r\n\r\n`), 505);
-    assert.match(
-      jsonError(await wire(port, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400),
-      /Duplicate Host/,
-    );
+    assert.match(jsonError(await wire(port, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400), /Duplicate Host/);
     jsonError(await wire(port, `GET /healthz HTTP/1.1\r\n${"Host: a\r\n".repeat(2000)}\r\n`), 431);
     assert.match(jsonError(await wire(port, "GET /healthz HTTP/1.1\r\n\r\n"), 400), /Missing Host/);
-    const te = await wire(
-      port,
-      "POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + GET,
-    );
+    const te = await wire(port, "POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + GET);
     assert.equal(te.responses.length, 1, "the request after it is not served");
     jsonError(te, 501);
   });
 
-  test(
-    "the 5 s header timeout and 10 s request timeout fire within a second of their setting",
-    { timeout: 30_000 },
-    async () => {
-      // A body trickling a byte every 0.4 s keeps the connection from looking idle.
-      const trickle: (Buffer | number)[] = [
-        Buffer.from("POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n"),
-      ];
-      for (let i = 0; i < 40; i++) trickle.push(400, Buffer.from("x"));
-      const [head, body] = await Promise.all([
-        wire(port, "GET /healthz HTTP/1.1\r\nHost: a\r\n", Infinity, 15_000),
-        exchange(port, { parts: trickle, methods: [], expect: Infinity, timeoutMs: 15_000 }),
-      ]);
-      jsonError(head, 408);
-      assert.ok(head.ms >= 4900 && head.ms < 6000, `header timeout after ${head.ms.toFixed(0)} ms`);
-      // The 405 is sent at once (the agent reads no body); the connection is cut when the body is late.
-      assert.deepEqual(
-        body.responses.map((r) => r.status),
-        [405],
-      );
-      assert.equal(body.closed, true);
-      assert.ok(body.ms >= 9900 && body.ms < 11_000, `request timeout after ${body.ms.toFixed(0)} ms`);
-    },
-  );
+  test("the 5 s header timeout and 10 s request timeout fire within a second of their setting", { timeout: 30_000 }, async () => {
+    // A body trickling a byte every 0.4 s keeps the connection from looking idle.
+    const trickle: (Buffer | number)[] = [Buffer.from("POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n")];
+    for (let i = 0; i < 40; i++) trickle.push(400, Buffer.from("x"));
+    const [head, body] = await Promise.all([
+      wire(port, "GET /healthz HTTP/1.1\r\nHost: a\r\n", Infinity, 15_000),
+      exchange(port, { parts: trickle, methods: [], expect: Infinity, timeoutMs: 15_000 }),
+    ]);
+    jsonError(head, 408);
+    assert.ok(head.ms >= 4900 && head.ms < 6000, `header timeout after ${head.ms.toFixed(0)} ms`);
+    // The 405 is sent at once (the agent reads no body); the connection is cut when the body is late.
+    assert.deepEqual(
+      body.responses.map((r) => r.status),
+      [405],
+    );
+    assert.equal(body.closed, true);
+    assert.ok(body.ms >= 9900 && body.ms < 11_000, `request timeout after ${body.ms.toFixed(0)} ms`);
+  });
 });
 
 describe("HTTP hygiene: worker-agent process", () => {

@@ -26,7 +26,10 @@ test("missing gauges are null, not zero", () => {
 });
 
 test("sample lines: quoted braces and spaces in labels, timestamps, special values", () => {
-  assert.deepEqual(parseSampleLine('vllm:num_requests_waiting{model_name="a} b",x="q\\"z"} 3 1700000000000'), { name: "vllm:num_requests_waiting", value: 3 });
+  assert.deepEqual(parseSampleLine('vllm:num_requests_waiting{model_name="a} b",x="q\\"z"} 3 1700000000000'), {
+    name: "vllm:num_requests_waiting",
+    value: 3,
+  });
   assert.deepEqual(parseSampleLine("up 1e3"), { name: "up", value: 1000 });
   assert.equal(parseSampleLine("x +Inf")!.value, Infinity);
   assert.ok(Number.isNaN(parseSampleLine("x NaN")!.value));
@@ -47,7 +50,12 @@ test("readiness over HTTP: listed model, unlisted model, bad status, garbage, re
   const base = `http://127.0.0.1:${port}`;
   const opts = { timeoutMs: 2000 };
   try {
-    assert.deepEqual(await probeReadiness(base, "m", { ...opts, apiKey: "k" }), { ready: true, reachable: true, models: ["m", "n"], reason: null });
+    assert.deepEqual(await probeReadiness(base, "m", { ...opts, apiKey: "k" }), {
+      ready: true,
+      reachable: true,
+      models: ["m", "n"],
+      reason: null,
+    });
     assert.equal(seenAuth, "Bearer k", "an API-key protected vLLM still answers the probe");
     assert.equal((await probeReadiness(base, null, opts)).ready, true, "no MODEL_ID: any 200 is ready");
     const unlisted = await probeReadiness(base, "z", opts);

@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import type { RunningAgent } from "../src/main";
-import { closeServer, FakeControlPlane, FakeModelServer, freePort, listen, getJson, INSTANCE_ID, sleep, startTestAgent, waitFor } from "./helpers";
+import {
+  closeServer,
+  FakeControlPlane,
+  FakeModelServer,
+  freePort,
+  listen,
+  getJson,
+  INSTANCE_ID,
+  sleep,
+  startTestAgent,
+  waitFor,
+} from "./helpers";
 
 let model: FakeModelServer;
 before(async () => {
@@ -73,31 +84,34 @@ test("slow control plane: calls time out, endpoints stay responsive, heartbeats 
 
 // 401: the token was revoked; 404: the control plane forgot the worker (restart, expiry).
 for (const status of [401, 404]) {
-test(`${status} on heartbeats: logged, registration redone, recovers when heartbeats are accepted again`, async () => {
-  const cp = await FakeControlPlane.start();
-  let reject = false;
-  cp.respond = (c) => (reject && c.path.endsWith("/heartbeat") ? { status, json: { error: "refused" } } : { status: 200, json: {} });
-  const agent = await startTestAgent(env(cp.url));
-  try {
-    await waitFor("registered", () => agent.agent.state.registered);
-    reject = true;
-    await waitFor(`a ${status} logged`, async () => (await events(agent)).some((e) => e.event === "heartbeat.failed" && e.outcome === `http_${status}`));
-    await waitFor("re-registration", () => cp.of("register").length >= 2);
-    await assertServing(agent);
-    reject = false;
-    await waitFor("an ok heartbeat", () => agent.agent.state.lastHeartbeat?.ok);
-    assert.ok((await events(agent)).some((e) => e.event === "heartbeat.ok"));
-  } finally {
-    await agent.close();
-    await cp.close();
-  }
-});
+  test(`${status} on heartbeats: logged, registration redone, recovers when heartbeats are accepted again`, async () => {
+    const cp = await FakeControlPlane.start();
+    let reject = false;
+    cp.respond = (c) => (reject && c.path.endsWith("/heartbeat") ? { status, json: { error: "refused" } } : { status: 200, json: {} });
+    const agent = await startTestAgent(env(cp.url));
+    try {
+      await waitFor("registered", () => agent.agent.state.registered);
+      reject = true;
+      await waitFor(`a ${status} logged`, async () =>
+        (await events(agent)).some((e) => e.event === "heartbeat.failed" && e.outcome === `http_${status}`),
+      );
+      await waitFor("re-registration", () => cp.of("register").length >= 2);
+      await assertServing(agent);
+      reject = false;
+      await waitFor("an ok heartbeat", () => agent.agent.state.lastHeartbeat?.ok);
+      assert.ok((await events(agent)).some((e) => e.event === "heartbeat.ok"));
+    } finally {
+      await agent.close();
+      await cp.close();
+    }
+  });
 }
 
 test("5xx on registration: retries back off (growing gaps, capped) while heartbeats keep their cadence", async () => {
   const cp = await FakeControlPlane.start();
   let failing = true;
-  cp.respond = (c) => (failing && c.path.endsWith("/register") ? { status: 502, json: { error: "bad gateway" } } : { status: 200, json: {} });
+  cp.respond = (c) =>
+    failing && c.path.endsWith("/register") ? { status: 502, json: { error: "bad gateway" } } : { status: 200, json: {} };
   // Interval 0.1 s, cap 0.8 s: delays ~0.1, 0.2, 0.4, 0.8, 0.8 (each jittered down to half).
   const agent = await startTestAgent(env(cp.url, { WORKER_HEARTBEAT_INTERVAL_S: "0.1", WORKER_REGISTER_BACKOFF_MAX_S: "0.8" }));
   try {
@@ -121,7 +135,8 @@ test("5xx on registration: retries back off (growing gaps, capped) while heartbe
 test("400 on heartbeats (body refused) is logged and the next cycle tries again", async () => {
   const cp = await FakeControlPlane.start();
   let refuse = true;
-  cp.respond = (c) => (refuse && c.path.endsWith("/heartbeat") ? { status: 400, json: { error: "invalid body" } } : { status: 200, json: {} });
+  cp.respond = (c) =>
+    refuse && c.path.endsWith("/heartbeat") ? { status: 400, json: { error: "invalid body" } } : { status: 200, json: {} };
   const agent = await startTestAgent(env(cp.url));
   try {
     await waitFor("three refused heartbeats", () => cp.of("heartbeat").length >= 3);
@@ -142,7 +157,8 @@ test("garbage answers (HTML, truncated JSON, reset connections) are survived", a
   let n = 0;
   cp.respond = (c) => {
     n++;
-    if (c.path.endsWith("/register")) return n < 3 ? { status: 500, raw: "<html><body>Internal Server Error</body></html>" } : { status: 200, raw: "<html>ok?</html>" };
+    if (c.path.endsWith("/register"))
+      return n < 3 ? { status: 500, raw: "<html><body>Internal Server Error</body></html>" } : { status: 200, raw: "<html>ok?</html>" };
     return n % 2 === 0 ? { status: 200, raw: '{"ok": tr' } : { destroy: true };
   };
   const agent = await startTestAgent(env(cp.url));

@@ -58,10 +58,24 @@ describe("settings", () => {
       WORKER_ADVERTISE_IP: "10.0.0",
       WORKER_LOG_LEVEL: "loud",
     });
-    for (const name of ["CONTROL_PLANE_URL", "INSTANCE_ID", "WORKER_HEALTH_PORT", "WORKER_HEARTBEAT_INTERVAL_S", "WORKER_SIMULATE_GPU_COUNT", "WORKER_ADVERTISE_IP", "WORKER_LOG_LEVEL"]) {
-      assert.ok(e.some((m) => m.startsWith(`${name}: `)), `${name} reported in ${JSON.stringify(e)}`);
+    for (const name of [
+      "CONTROL_PLANE_URL",
+      "INSTANCE_ID",
+      "WORKER_HEALTH_PORT",
+      "WORKER_HEARTBEAT_INTERVAL_S",
+      "WORKER_SIMULATE_GPU_COUNT",
+      "WORKER_ADVERTISE_IP",
+      "WORKER_LOG_LEVEL",
+    ]) {
+      assert.ok(
+        e.some((m) => m.startsWith(`${name}: `)),
+        `${name} reported in ${JSON.stringify(e)}`,
+      );
     }
-    assert.ok(e.some((m) => m.includes('"80a"')), "the offending value is shown");
+    assert.ok(
+      e.some((m) => m.includes('"80a"')),
+      "the offending value is shown",
+    );
   });
 
   test("secret values are never echoed in errors", () => {

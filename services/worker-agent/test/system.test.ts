@@ -18,7 +18,10 @@ const netdev = (rx: number, tx: number) =>
 test("/proc parsers", () => {
   assert.deepEqual(parseProcStatCpu(stat(100, 300)), { total: 400, idle: 300 });
   assert.equal(parseProcStatCpu("garbage"), null);
-  assert.deepEqual(parseMeminfo("MemTotal:       16000 kB\nMemFree:  1 kB\nMemAvailable:    4000 kB\n"), { total: 16000 * 1024, available: 4000 * 1024 });
+  assert.deepEqual(parseMeminfo("MemTotal:       16000 kB\nMemFree:  1 kB\nMemAvailable:    4000 kB\n"), {
+    total: 16000 * 1024,
+    available: 4000 * 1024,
+  });
   assert.deepEqual(parseMeminfo("MemTotal: 100 kB\nMemFree: 10 kB\nBuffers: 5 kB\nCached: 5 kB\n"), { total: 102400, available: 20480 });
   assert.deepEqual(parseLoadavg("0.52 0.58 0.59 1/467 12345\n"), [0.52, 0.58, 0.59]);
   assert.deepEqual(parseNetDev(netdev(1000, 2000)), { rx: 1000, tx: 2000 }, "loopback excluded");

@@ -53,16 +53,37 @@ export class StandIn {
   async start(): Promise<void> {
     const context = fs.mkdtempSync(path.join(os.tmpdir(), "stand-in-"));
     try {
-      await build({ entryPoints: [path.join(__dirname, "main.ts")], bundle: true, platform: "node", target: "node20", outfile: path.join(context, "main.js"), logLevel: "warning" });
+      await build({
+        entryPoints: [path.join(__dirname, "main.ts")],
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        outfile: path.join(context, "main.js"),
+        logLevel: "warning",
+      });
       fs.copyFileSync(path.join(__dirname, "Dockerfile"), path.join(context, "Dockerfile"));
-      await run("docker", ["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", this.image, context], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeout: 300_000 });
+      await run("docker", ["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", this.image, context], {
+        env: { ...process.env, DOCKER_BUILDKIT: "0" },
+        timeout: 300_000,
+      });
     } finally {
       fs.rmSync(context, { recursive: true, force: true });
     }
     await docker("network", "create", this.network);
     await docker(
-      "run", "-d", "--name", this.container, "--network", this.network, "--network-alias", "api",
-      "-e", `WORKER_AUTH_TOKEN=${this.token}`, "-p", "127.0.0.1::8003", this.image,
+      "run",
+      "-d",
+      "--name",
+      this.container,
+      "--network",
+      this.network,
+      "--network-alias",
+      "api",
+      "-e",
+      `WORKER_AUTH_TOKEN=${this.token}`,
+      "-p",
+      "127.0.0.1::8003",
+      this.image,
     );
     const mapped = await docker("port", this.container, "8003/tcp");
     this.base = `http://${mapped.split("\n")[0].trim()}`;

@@ -28,13 +28,21 @@ export function handleEmbeddings(ctx: Context, req: IncomingMessage, res: Server
   const maxDim = ctx.config.mock.embeddingDim;
   // The model's hidden size is the most a matryoshka model can return (--mock-embedding-dim).
   if (body.dimensions != null && body.dimensions > maxDim) {
-    throw new ApiError(400, `dimensions must be at most ${maxDim} for model "${model}" (--mock-embedding-dim), got ${body.dimensions}.`, "dimensions");
+    throw new ApiError(
+      400,
+      `dimensions must be at most ${maxDim} for model "${model}" (--mock-embedding-dim), got ${body.dimensions}.`,
+      "dimensions",
+    );
   }
   const input = body.input;
   if (typeof input !== "string" && typeof input[0] !== "number") checkPromptCount(ctx.config.limits, input.length, "input");
   const limit = ctx.config.maxModelLen;
   const tooLong = (count: number) =>
-    new ApiError(400, `This model's maximum context length is ${limit} tokens. However, you requested ${count} tokens in the input for embedding generation. Please reduce the length of the input.`, "input");
+    new ApiError(
+      400,
+      `This model's maximum context length is ${limit} tokens. However, you requested ${count} tokens in the input for embedding generation. Please reduce the length of the input.`,
+      "input",
+    );
   let texts: string[];
   if (typeof input === "string") texts = [input];
   else if (typeof input[0] === "string") texts = input as string[];

@@ -108,7 +108,11 @@ export function handleChat(ctx: Context, req: IncomingMessage, res: ServerRespon
   const limit = ctx.config.maxModelLen;
   if (body.messages.length >= limit) {
     // Each message renders to at least one token: these cannot fit, whatever their text.
-    throw new ApiError(400, `This model's maximum context length is ${limit} tokens. However, your request has ${body.messages.length} messages, at least one token each. Please reduce the length of the messages.`, "messages");
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${limit} tokens. However, your request has ${body.messages.length} messages, at least one token each. Please reduce the length of the messages.`,
+      "messages",
+    );
   }
   const cached = { tokens: 0 };
   const promptTokens = countPrompt(ctx, renderChat(body.messages), maxTokens, "messages", cached);
@@ -198,4 +202,3 @@ export function handleCompletion(ctx: Context, req: IncomingMessage, res: Server
     n,
   });
 }
-

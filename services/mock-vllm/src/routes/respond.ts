@@ -25,7 +25,6 @@ export interface Prepared {
   n: number;
 }
 
-
 function usage(p: Prepared, completionTokens: number): string {
   return `{"prompt_tokens":${p.promptTokens},"total_tokens":${p.promptTokens + completionTokens},"completion_tokens":${completionTokens},"prompt_tokens_details":null}`;
 }
@@ -70,7 +69,9 @@ class StreamWriter {
   }
   token(i: number, text: string, finish: Generation | null): string {
     this.emitted++;
-    const end = finish ? `"finish_reason":"${finish.finishReason}","stop_reason":${finish.stopReason === null ? "null" : JSON.stringify(finish.stopReason)}` : `"finish_reason":null`;
+    const end = finish
+      ? `"finish_reason":"${finish.finishReason}","stop_reason":${finish.stopReason === null ? "null" : JSON.stringify(finish.stopReason)}`
+      : `"finish_reason":null`;
     if (this.p.kind === "chat") return `${this.head}${i},"delta":{"content":${JSON.stringify(text)}},"logprobs":null,${end}}${this.tail()}`;
     return `${this.head}${i},"text":${JSON.stringify(text)},"logprobs":null,${end}${finish ? "" : ',"stop_reason":null'}}${this.tail()}`;
   }

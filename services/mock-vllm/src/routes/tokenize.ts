@@ -13,7 +13,10 @@ export function handleTokenize(ctx: Context, res: ServerResponse, text: string):
   const body = parseBody(tokenizeRequest, text, "TokenizeRequest", ctx.config.limits.maxJsonValues);
   ctx.resolveModel(body.model);
   // Chat input is rendered exactly as /v1/chat/completions renders it, so counts agree.
-  const prompt = "prompt" in body && typeof body.prompt === "string" ? body.prompt : renderChat((body as ChatTokenize).messages, (body as ChatTokenize).add_generation_prompt ?? true);
+  const prompt =
+    "prompt" in body && typeof body.prompt === "string"
+      ? body.prompt
+      : renderChat((body as ChatTokenize).messages, (body as ChatTokenize).add_generation_prompt ?? true);
   // vLLM does not hold /tokenize to the context length; the list it answers is still bounded.
   const limits = ctx.config.limits;
   if (prompt.length > limits.maxResponseTokens) checkResponseTokens(limits, countTokens(prompt), "the prompt's token ids", "the prompt");
