@@ -20,10 +20,9 @@ import { decodeProperties, ResourceView } from "./view";
 interface Struct {
   toJavaScript(): Record<string, unknown>;
 }
+type Deserialize = { deserializeProperties: (s: Struct, proxySecrets: boolean) => Record<string, unknown> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module, without types
-const deserialize: {
-  deserializeProperties: (s: Struct, proxySecrets: boolean) => Record<string, unknown>;
-} = require("@pulumi/policy/deserialize");
+const deserialize: Deserialize = require("@pulumi/policy/deserialize");
 const decoded = new WeakMap<object, { props: Record<string, unknown>; secretPaths: Set<string> }>();
 const original = deserialize.deserializeProperties;
 deserialize.deserializeProperties = (struct, proxySecrets) => {
