@@ -36,7 +36,11 @@ run_phase() {
 }
 
 rc=0
-run_phase fast 2 "${fast[@]}" || rc=$?
+# Many unit and service tests mostly wait (timeouts, child processes), so the unit loop runs
+# more files than cores; the whole suite keeps two, beside the real CLI and engine.
+fast_concurrency=2
+[ "$unit_only" = 1 ] && fast_concurrency=4
+run_phase fast "$fast_concurrency" "${fast[@]}" || rc=$?
 if [ "${#e2e[@]}" -gt 0 ]; then run_phase e2e 1 "${e2e[@]}" || rc=$?; fi
 
 # Node's closing counts of each phase (`# pass N` ...), added up; cancelled tests count as failed.

@@ -3,7 +3,6 @@
 // state goes, and the program's resources for an instance's config under Pulumi's mocks.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { diagnosis } from "../../instances/diagnosis";
@@ -12,6 +11,7 @@ import { InstanceInputError, parseSettings, planInstance, RequestShape } from ".
 import { cliEnvironment } from "../../instances/stacks";
 import { stateLocation } from "../../instances/state";
 import { labelsOf, ROOT, runIsolated } from "./harness";
+import { bundled } from "../lib/bundle";
 
 const run = promisify(execFile);
 const ID = "3f1c2b9e-8d4a-4c7e-9b2a-1e5f6a7b8c9d";
@@ -252,7 +252,7 @@ describe("an instance's stack under Pulumi's mocks", () => {
 describe("the instance command line", () => {
   const cli = async (...args: string[]) => {
     try {
-      const r = await run("node", ["--import", "tsx", path.join(ROOT, "instances", "cli.ts"), ...args], {
+      const r = await run("node", [bundled("instances/cli.ts"), ...args], {
         cwd: ROOT,
         timeout: 60_000,
         env: { ...process.env, PATH: `/nonexistent:${process.env.PATH}` },
