@@ -5,12 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stack="${1:-dev}"
 shift || true
-bash scripts/bootstrap.sh
 source scripts/lib/pulumi-env.sh
-# Stops here, before any stack is touched, naming each plugin that is missing and how to add it.
-# shellcheck disable=SC2119 # called without arguments on purpose: the plugins are required here
-pulumi_env
-pulumi stack select --create "$stack" --non-interactive >&2
+pulumi_stack "$stack"
 
 # Refreshes only when a container or the network of the stack is missing or stopped.
 mapfile -t refresh < <(bash scripts/lib/refresh-flag.sh "$stack")

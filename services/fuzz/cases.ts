@@ -7,8 +7,8 @@ export { protocolCases } from "./protocol";
 
 /**
  * What the fuzzer sends: hostile HTTP requests for mock-vllm or the worker-agent, drawn from
- * fast-check arbitraries (so a run is reproducible from its seed), plus the raw-socket inputs of
- * issue 14 verbatim. A case says how many responses it expects and, when the input is certainly
+ * fast-check arbitraries (so a run is reproducible from its seed), plus fixed raw-socket inputs known
+ * to break HTTP servers. A case says how many responses it expects and, when the input is certainly
  * wrong, that the answer must be a 4xx.
  */
 

@@ -3,7 +3,7 @@ import { HEALTH_PATH, Service, get } from "./target";
 import { exchange, Exchange } from "./wire";
 
 /**
- * One fuzz batch against a running service, and the checks of issue 14: every connection gets
+ * One fuzz batch against a running service, and its checks: every connection gets
  * well-formed HTTP, every 4xx/5xx a small JSON body without a stack trace, an invalid request no
  * 2xx, nothing hangs, the process stays up, a valid request is served correctly afterwards, and
  * a health probe running alongside is always answered quickly (no request starves the loop).

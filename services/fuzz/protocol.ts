@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { Case, HOST, JSON_TYPE, Target, one, request } from "./request";
 
 /**
- * Protocol garbage: the raw-socket cases of issue 14 (verbatim where it gives them) and their
+ * Protocol garbage: the raw-socket cases of the hygiene tests and their
  * neighbours, fixed inputs for both services; and trickled, cut-short and abandoned requests.
  */
 export function protocolCases(target: Target): Case[] {

@@ -7,7 +7,7 @@ import { Target } from "./request";
 import { Service, startService } from "./target";
 
 /**
- * The seeded HTTP fuzz of issue 14 against a service's real process (bundled, default settings):
+ * The seeded HTTP fuzz against a service's real process (bundled, default settings):
  * the issue's raw-socket inputs, then batches of hostile requests over 8 connections, each batch
  * followed by a valid request that must be served correctly, with a health probe alongside; then
  * SIGTERM must exit promptly. Each service's fuzz.test.ts calls this with what differs between

@@ -2,7 +2,7 @@ import { IncomingMessage, STATUS_CODES, Server, ServerResponse } from "node:http
 import type { Socket } from "node:net";
 
 /**
- * HTTP/1.1 hygiene that node:http leaves to the application (issue 14). Node answers a parse error
+ * HTTP/1.1 hygiene that node:http leaves to the application. Node answers a parse error
  * or a timeout by destroying the socket at once: the answers still owed to requests pipelined
  * before the bad one are lost, their responses never emit 'close' (so shutdown waited for them),
  * and the error has no body. Here, per connection, requests are answered in order; the first bad

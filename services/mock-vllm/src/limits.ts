@@ -2,7 +2,7 @@ import { ApiError } from "./errors";
 
 /**
  * Bounds on what one request may ask for, checked before any work is done, so that no single
- * request can exhaust memory or hold the event loop (issue 14: one `"n": 100000000` used to take
+ * request can exhaust memory or hold the event loop (one `"n": 100000000` used to take
  * the process to 5 GB and kill it). Where vLLM has the bound, the mock takes it from the same
  * setting (its environment variables, `--max-logprobs`, `--max-model-len`) with vLLM's message;
  * the rest are `--mock-*` flags.

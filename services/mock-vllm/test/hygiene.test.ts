@@ -5,7 +5,7 @@ import { RunningServer } from "../src/server";
 import { freePort, runMain, start, waitFor } from "./helpers";
 
 /**
- * HTTP hygiene (issue 14), on raw sockets: what arrives is exactly what the client wrote, and what
+ * HTTP hygiene, on raw sockets: what arrives is exactly what the client wrote, and what
  * comes back is read strictly (see fuzz/wire.ts).
  */
 const GET = "GET /v1/models HTTP/1.1\r\nHost: a\r\n\r\n";

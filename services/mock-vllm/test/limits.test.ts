@@ -53,7 +53,7 @@ const chat = (extra: string) => `{"model":"m","messages":[{"role":"user","conten
 const completion = (extra: string) => `{"model":"m","prompt":"hello","max_tokens":8,${extra}}`;
 const HUGE_N = ["100000000", "1e308", "9007199254740993", "1" + "0".repeat(299)];
 
-describe("issue 14: requests that used to kill mock-vllm are refused before any work", () => {
+describe("requests that used to kill mock-vllm are refused before any work", () => {
   let svc: Service;
   let probe: ReturnType<typeof healthProbe>;
   // Embeddings are served only by a model served for pooling, as in vLLM.

@@ -1,7 +1,9 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startAgent, type RunningAgent } from "../src/main";
 import { loadSettings, type Settings } from "../src/settings";
+import { bundled } from "../../../test/lib/bundle";
 
 /** Settings for agents under test: loopback, ephemeral port, fast cadence, no real nvidia-smi. */
 export function testSettings(env: Record<string, string> = {}): Settings {
@@ -217,3 +219,33 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The agent as its own process (the bundle the image runs), on loopback, once it has logged its start. */
+export async function startAgentProcess(): Promise<{
+  child: ChildProcess;
+  port: number;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [bundled("services/worker-agent/src/main.ts")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      WORKER_HEALTH_PORT: String(port),
+      WORKER_HEALTH_HOST: "127.0.0.1",
+      VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}`,
+      WORKER_HEARTBEAT_INTERVAL_S: "0.2",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    await waitFor("the agent listening", () => stdout.includes('"agent.started"'), 20_000);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  return { child, port, stdout: () => stdout, exited };
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import type { RunningAgent } from "../src/main";
-import { FakeModelServer, freePort, getJson, INSTANCE_ID, startTestAgent, waitFor } from "./helpers";
+import { FakeModelServer, freePort, getJson, INSTANCE_ID, startAgentProcess, startTestAgent, waitFor } from "./helpers";
 import { bundled } from "../../../test/lib/bundle";
 
 describe("agent endpoints (standalone)", () => {
@@ -103,31 +103,17 @@ describe("the agent as a process", () => {
   const main = bundled("services/worker-agent/src/main.ts");
 
   test("serves, passes its own --probe, and exits 0 on SIGTERM", async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, [main], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        WORKER_HEALTH_PORT: String(port),
-        WORKER_HEALTH_HOST: "127.0.0.1",
-        VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}`,
-        WORKER_HEARTBEAT_INTERVAL_S: "0.2",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const { child, port, stdout, exited } = await startAgentProcess();
     const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     try {
-      await waitFor("the agent listening", () => stdout.includes('"agent.started"'), 20_000);
       const probe = spawn(process.execPath, [main, "--probe", `http://127.0.0.1:${port}/healthz`], { stdio: "ignore" });
       assert.equal(await new Promise((r) => probe.on("exit", r)), 0);
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
-      const lines = stdout
+      const lines = stdout()
         .trim()
         .split("\n")
-        .map((l) => JSON.parse(l) as { event: string });
+        .map((l: string) => JSON.parse(l) as { event: string });
       assert.ok(lines.some((l) => l.event === "agent.stopping"));
       assert.equal(lines.at(-1)!.event, "agent.stopped");
     } finally {

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { exchange, Exchange } from "../../fuzz/wire";
 import { parseTarget } from "../src/http";
 import type { RunningAgent } from "../src/main";
-import { freePort, startTestAgent, waitFor } from "./helpers";
-import { bundled } from "../../../test/lib/bundle";
+import { freePort, startAgentProcess, startTestAgent } from "./helpers";
 
-/** HTTP hygiene of the agent's endpoints (issue 14), on raw sockets read strictly (fuzz/wire.ts). */
+/** HTTP hygiene of the agent's endpoints, on raw sockets read strictly (fuzz/wire.ts). */
 const GET = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
 
 /** Sends `text` and reads until `expect` responses came, or (by default) until the server closes. */
@@ -116,22 +114,8 @@ describe("HTTP hygiene: worker-agent", () => {
 
 describe("HTTP hygiene: worker-agent process", () => {
   test("SIGTERM after pipelined garbage exits at once", { timeout: 60_000 }, async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, [bundled("services/worker-agent/src/main.ts")], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        WORKER_HEALTH_PORT: String(port),
-        WORKER_HEALTH_HOST: "127.0.0.1",
-        VLLM_BASE_URL: `http://127.0.0.1:${await freePort()}`,
-        WORKER_HEARTBEAT_INTERVAL_S: "0.2",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const { child, port, exited } = await startAgentProcess();
     try {
-      await waitFor("the agent listening", () => stdout.includes('"agent.started"'), 20_000);
       for (let i = 0; i < 5; i++) await wire(port, GET + GET + GET + "GARBAGE\r\n\r\n");
       const t0 = performance.now();
       child.kill("SIGTERM");
