@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { createInstance, terminateInstance } from "../../instances";
 import { stackNameOf } from "../../instances/ids";
-import { labelledQueries } from "../lib/labelled";
+import { sweep } from "../bench-lifecycle/leftovers";
 import { compose, composeCommand, composeStack, IMAGES, writeComposeFile } from "./compose";
 import { containerMemory } from "./memory";
 
@@ -101,23 +101,7 @@ async function cleanup(command: string[], all = true): Promise<void> {
   );
   await Promise.all([...live.compose].map(([id, file]) => compose(command, id, file, ["down", "-v"]).catch(() => undefined)));
   for (const id of [...live.program].map(stackNameOf).concat([...live.compose.keys()].map(composeStack))) {
-    for (const [kind, args] of labelledQueries(id)) {
-      const rm: Record<string, string[]> = {
-        container: ["rm", "-f"],
-        image: ["image", "rm", "-f"],
-        volume: ["volume", "rm", "-f"],
-        network: ["network", "rm"],
-      };
-      for (const name of docker(...args)
-        .split("\n")
-        .filter(Boolean)) {
-        try {
-          docker(...rm[kind], name);
-        } catch {
-          /* best effort */
-        }
-      }
-    }
+    sweep(id);
   }
   live.program.clear();
   live.compose.clear();

@@ -1,11 +1,14 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
 import type { Target } from "./cases";
+import { PATHS } from "../../contract";
+import { freePort } from "../../scripts/lib/freePort";
+
+export { freePort };
 
 /** A service under fuzz: its own process, bundled as the image runs it, on a loopback port. */
 export interface Service {
@@ -22,19 +25,8 @@ export interface Service {
   stop(): Promise<number>;
 }
 
-export const HEALTH_PATH: Record<Target, string> = { mock: "/health", agent: "/healthz" };
+export const HEALTH_PATH: Record<Target, string> = { mock: PATHS.serverHealth, agent: PATHS.agentHealth };
 const ENTRY: Record<Target, string> = { mock: "mock-vllm/src/main.ts", agent: "worker-agent/src/main.ts" };
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 function status(pid: number, field: string): number {
   try {

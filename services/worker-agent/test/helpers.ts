@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { startAgent, type RunningAgent } from "../src/main";
 import { loadSettings, type Settings } from "../src/settings";
 import { bundled } from "../../../test/lib/bundle";
+import { freePort } from "../../../scripts/lib/freePort";
 
 /** Settings for agents under test: loopback, ephemeral port, fast cadence, no real nvidia-smi. */
 export function testSettings(env: Record<string, string> = {}): Settings {
@@ -46,13 +47,7 @@ export async function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** A port that nothing listens on (for a moment): bind, read, release. */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await listen(s);
-  await closeServer(s);
-  return port;
-}
+export { freePort };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
