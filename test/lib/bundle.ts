@@ -6,7 +6,8 @@ import * as esbuild from "esbuild";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const ROOT = path.join(__dirname, "..", "..");
+/** The repository root, from test/lib or from dist/, where a bundle of this file runs. */
+export const ROOT = path.resolve(__dirname, path.basename(__dirname) === "dist" ? ".." : "../..");
 const built = new Map<string, string>();
 
 /** The path of a bundle of `entry` (relative to the repository root), built on first use. */

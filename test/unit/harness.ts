@@ -6,10 +6,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { bundled } from "../lib/bundle";
+import { bundled, ROOT } from "../lib/bundle";
 
-// Two levels up from test/unit, or one from dist/ where runIsolated's bundle of this file runs.
-export const ROOT = path.resolve(__dirname, path.basename(__dirname) === "dist" ? ".." : "../..");
+export { ROOT };
 export const PROJECT = "inference-runtime";
 
 export interface Declared {
