@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Provides the Pulumi Kubernetes resource plugin at the version @pulumi/kubernetes is pinned to in
+# package.json. Uses an installed plugin when there is one; otherwise builds it from its Go module
+# into a cache outside the checkout (once; about 16 minutes cold on two cores) and installs it into
+# PULUMI_HOME with `pulumi plugin install --file`. Needs the pulumi CLI on PATH
+# (tools/offline/toolchain.sh --env). Prints the plugin's directory on stdout; progress on stderr.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${INFERENCE_RUNTIME_CACHE:-/var/cache/inference-runtime}
+export PULUMI_HOME=${PULUMI_HOME:-$CACHE/pulumi-home}
+say() { echo "kubernetes-provider: $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+VERSION=$(node -p 'require(process.argv[1]).dependencies["@pulumi/kubernetes"] || ""' "$ROOT/package.json")
+[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "package.json must pin @pulumi/kubernetes to an exact version (found \"$VERSION\")"
+
+# The provider module has no release tags of its own on the module proxy: each release is the
+# pseudo-version of its tag's commit.
+case "$VERSION" in
+  4.25.0) PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199 ;;
+  *) die "no known Go module version of the provider for @pulumi/kubernetes $VERSION; install it with: pulumi plugin install resource kubernetes $VERSION" ;;
+esac
+MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
+SDK_MOD=github.com/pulumi/pulumi-kubernetes/sdk/v4
+PLUGIN_DIR=$PULUMI_HOME/plugins/resource-kubernetes-v$VERSION
+
+if [ -x "$PLUGIN_DIR/pulumi-resource-kubernetes" ] && [ ! -e "$PLUGIN_DIR.partial" ]; then
+  echo "$PLUGIN_DIR"
+  exit 0
+fi
+command -v pulumi >/dev/null || die "pulumi is not on PATH (eval \"\$(bash tools/offline/toolchain.sh --skip-plugins --env)\")"
+command -v go >/dev/null ||
+  die "the kubernetes $VERSION plugin is not installed and go is not there to build it; install it with: pulumi plugin install resource kubernetes $VERSION"
+
+WORK=$CACHE/src/kubernetes-provider-$VERSION
+OUT=$CACHE/kubernetes-provider/$VERSION
+mkdir -p "$WORK" "$OUT"
+exec 9>"$OUT/.lock"
+flock 9
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+
+if [ ! -x "$OUT/pulumi-resource-kubernetes" ]; then
+  say "building the kubernetes $VERSION plugin from $MOD@$PROVIDER_PSEUDO into $OUT (about 16 minutes cold, once)"
+  cd "$WORK"
+  # A module of our own: the provider's go.mod replaces its SDK with a sibling directory, which
+  # only exists in its repository, so the SDK comes from its released module here.
+  cat >go.mod <<GOMOD
+module inference-runtime.local/kubernetes-provider
+
+go 1.24
+
+require $MOD $PROVIDER_PSEUDO
+
+replace $SDK_MOD => $SDK_MOD v$VERSION
+GOMOD
+  go mod download "$MOD"
+  src=$(go list -m -f '{{.Dir}}' "$MOD")/cmd/pulumi-resource-kubernetes
+  rm -rf cmd && mkdir -p cmd/pulumi-resource-kubernetes
+  cp "$src"/*.go "$src"/*.json cmd/pulumi-resource-kubernetes/
+  chmod -R u+w cmd
+  # The command embeds its schema stamped with the version; its own generator writes it.
+  (cd cmd/pulumi-resource-kubernetes && VERSION=$VERSION nice -n 10 go run generate.go)
+  nice -n 10 go build -trimpath -p "${INFERENCE_RUNTIME_BUILD_JOBS:-2}" \
+    -ldflags "-s -w -X $MOD/pkg/version.Version=$VERSION" -o "$OUT/pulumi-resource-kubernetes.tmp" ./cmd/pulumi-resource-kubernetes
+  mv "$OUT/pulumi-resource-kubernetes.tmp" "$OUT/pulumi-resource-kubernetes"
+fi
+pulumi plugin install resource kubernetes "$VERSION" --file "$OUT/pulumi-resource-kubernetes" >&2
+echo "$PLUGIN_DIR"
