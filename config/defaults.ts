@@ -3,7 +3,7 @@
 // to load a model and far longer on a CPU.
 import { z } from "zod";
 import { DEFAULT_HEARTBEAT_INTERVAL_S, PORTS, servedModelName } from "../contract";
-import { DEFAULT_RUNTIME, stackConfigSchema, StackConfig } from "./schema";
+import { DEFAULT_PLATFORM, DEFAULT_RUNTIME, stackConfigSchema, StackConfig } from "./schema";
 
 export const DEFAULT_MODEL_ID = "Qwen/Qwen2.5-0.5B-Instruct";
 export const DEFAULT_IMAGES = {
@@ -32,6 +32,7 @@ export type HealthTimings = Resolved<Section<"healthcheck">>;
 
 /** The stack config with every default applied, as the spec builders read it. */
 export interface RuntimeConfig extends StackIdentity {
+  platform: Section<"platform">;
   runtime: Section<"runtime">;
   /** "auto" is resolved before this point: see host/device.ts. */
   device: "cpu" | "gpu";
@@ -48,6 +49,8 @@ export interface RuntimeConfig extends StackIdentity {
   agent: Resolved<Section<"agent">, "controlPlaneUrl" | "instanceId" | "advertiseIp">;
   smokeTest: boolean;
   mock: Resolved<Section<"mock">>;
+  /** Read only on platform "kubernetes"; resolved on both so the shape never depends on the platform. */
+  kubernetes: Resolved<Section<"kubernetes">, "storageClass" | "runtimeClassName">;
 }
 
 const HEALTH_DEFAULTS: Record<"mock" | "vllm-gpu" | "vllm-cpu", HealthTimings> = {
@@ -94,8 +97,11 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
   const health = HEALTH_DEFAULTS[runtime === "mock" ? "mock" : device === "gpu" ? "vllm-gpu" : "vllm-cpu"];
   const shutdownTimeoutSeconds = c.server?.shutdownTimeoutSeconds ?? 30;
   const cacheVolume = c.cache?.volumeName ?? `${prefix}-hf-cache`;
+  const platform = c.platform ?? DEFAULT_PLATFORM;
+  const k = c.kubernetes ?? {};
   return {
     ...id,
+    platform,
     runtime,
     device,
     model: {
@@ -148,7 +154,9 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       simulateGpuCount: c.agent?.simulateGpuCount ?? (runtime === "mock" ? 1 : 0),
       simulateGpuVramMb: c.agent?.simulateGpuVramMb ?? 24576,
     },
-    smokeTest: c.smokeTest ?? true,
+    // On a cluster the API is not on a port of the machine running Pulumi; the rollout gate's
+    // readiness (the server's /health and the agent's /readyz) stands in.
+    smokeTest: platform === "docker" && (c.smokeTest ?? true),
     mock: {
       mode: c.mock?.mode ?? "echo",
       // Small but non-zero, so streaming clients see tokens arrive over time as with vLLM.
@@ -160,6 +168,19 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       failureRate: c.mock?.failureRate ?? 0,
       seed: c.mock?.seed ?? 42,
       compatGpuCacheMetric: c.mock?.compatGpuCacheMetric ?? false,
+    },
+    kubernetes: {
+      namespace: k.namespace ?? `${prefix}`,
+      createNamespace: k.createNamespace ?? true,
+      storageClass: k.storageClass,
+      // A 0.5B model is ~1 GB of weights; real models need tens of GB, and claims rarely grow in place.
+      cacheSizeGb: k.cacheSizeGb ?? (runtime === "vllm" ? 50 : 1),
+      serviceType: k.serviceType ?? "ClusterIP",
+      nodeSelector: k.nodeSelector ?? {},
+      tolerations: k.tolerations ?? [],
+      replicas: k.replicas ?? 1,
+      runtimeClassName: k.runtimeClassName,
+      imagePullPolicy: k.imagePullPolicy ?? "IfNotPresent",
     },
   };
 }

@@ -10,9 +10,14 @@ export const DTYPES = ["auto", "half", "float16", "bfloat16", "float", "float32"
 export const QUANTIZATIONS = ["awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "gguf", "compressed-tensors"] as const;
 export const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"] as const;
 export const MOCK_MODES = ["echo", "generate"] as const;
+export const PLATFORMS = ["docker", "kubernetes"] as const;
+export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
+export const TOLERATION_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 /** The only defaults written here rather than in defaults.ts: the cross-field rules need them. */
 export const DEFAULT_RUNTIME: (typeof RUNTIMES)[number] = "mock";
 export const DEFAULT_DEVICE: (typeof DEVICES)[number] = "auto";
+export const DEFAULT_PLATFORM: (typeof PLATFORMS)[number] = "docker";
 
 // `pulumi config set --path model.maxModelLen 4096` stores the string "4096"; accept it as the
 // number it means, but only where a number (or boolean) is expected.
@@ -35,6 +40,10 @@ const duration = z
   })
   .transform((v) => formatGoDuration(parseDurationMs(v)!));
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'expected an IPv4 address such as "127.0.0.1"');
+const k8sName = z
+  .string()
+  .max(63, "expected at most 63 characters")
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a Kubernetes name (lower-case letters, digits and '-', starting and ending alphanumeric)");
 const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a Docker object name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
 
 const modelSchema = z
@@ -189,9 +198,46 @@ const mockSchema = z
   })
   .strict();
 
+const tolerationSchema = z
+  .object({
+    key: name.optional(),
+    operator: z.enum(["Equal", "Exists"]).optional(),
+    value: z.string().optional(),
+    effect: z.enum(TOLERATION_EFFECTS).optional(),
+    tolerationSeconds: number((n) => n.int().min(0)).optional(),
+  })
+  .strict();
+
+const kubernetesSchema = z
+  .object({
+    /** namespace of every object. Committed stacks: `inference-runtime-<stack>`. */
+    namespace: k8sName.optional(),
+    /** create the namespace (destroy deletes it, unless the cache is kept); `false`: it must exist. Committed stacks: `true`. */
+    createNamespace: boolean().optional(),
+    /** storage class of the cache claim; the cluster's default class when unset. Committed stacks: —. */
+    storageClass: name.optional(),
+    /** size of the cache claim, in GiB. Committed stacks: dev `1`, gpu `50`. */
+    cacheSizeGb: positiveInt.optional(),
+    /** type of the Service for 8000 and 8080: `ClusterIP`, `NodePort`, `LoadBalancer`. Committed stacks: `ClusterIP`. */
+    serviceType: z.enum(SERVICE_TYPES).optional(),
+    /** node labels the pods require, e.g. `{"nvidia.com/gpu.present": "true"}`. Committed stacks: `{}`. */
+    nodeSelector: z.record(z.string().min(1), z.string()).optional(),
+    /** pod tolerations (`key`, `operator`, `value`, `effect`, `tolerationSeconds`), e.g. for tainted GPU nodes. Committed stacks: `[]`. */
+    tolerations: z.array(tolerationSchema).optional(),
+    /** pods of the Deployment, each a model server plus its agent. Committed stacks: `1`. */
+    replicas: positiveInt.optional(),
+    /** `runtimeClassName` of the pods (e.g. `nvidia`). Committed stacks: —. */
+    runtimeClassName: k8sName.optional(),
+    /** `imagePullPolicy` of both containers: `Always`, `IfNotPresent`, `Never` (images imported into the nodes). Committed stacks: `IfNotPresent`. */
+    imagePullPolicy: z.enum(PULL_POLICIES).optional(),
+  })
+  .strict();
+
 /** What a stack's `inference-runtime:*` keys may hold; every field optional, defaults applied later. */
 export const stackConfigSchema = z
   .object({
+    /** where the runtime runs: `docker` (one Docker host) or `kubernetes` (a cluster; settings under `kubernetes`). Committed stacks: `docker`. */
+    platform: z.enum(PLATFORMS).optional(),
     /** `mock` or `vllm`. Committed stacks: dev `mock`, gpu `vllm`. */
     runtime: z.enum(RUNTIMES).optional(),
     /** `cpu`, `gpu`, or `auto` (gpu when the Docker host lists the `nvidia` runtime; always cpu for the mock; the choice is printed as a warning in preview). Committed stacks: dev `cpu`, gpu `gpu`. */
@@ -205,6 +251,7 @@ export const stackConfigSchema = z
     server: serverSchema.optional(),
     agent: agentSchema.optional(),
     mock: mockSchema.optional(),
+    kubernetes: kubernetesSchema.optional(),
     /** after each deploy of the model server, one real chat completion to `apiUrl` and the agent's `/readyz` (needs `network.publish`). Committed stacks: `true`. */
     smokeTest: boolean().optional(),
   })
@@ -226,6 +273,8 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message, input: undefined });
   const runtime = c.runtime ?? DEFAULT_RUNTIME;
   const device = c.device ?? DEFAULT_DEVICE;
+  if ((c.platform ?? DEFAULT_PLATFORM) === "kubernetes") checkKubernetesRules(c, issue);
+  else if (isSet(c.kubernetes)) issue(["kubernetes"], 'only applies to platform "kubernetes"; remove it, or set platform to "kubernetes"');
 
   if (runtime === "mock" && device === "gpu") {
     issue(["device"], 'runtime "mock" simulates a GPU server on the CPU; expected device "cpu" or "auto"');
@@ -259,6 +308,27 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   const maxLen = model.maxModelLen;
   if (typeof maxLen === "number" && maxLen < 16) {
     issue(["model", "maxModelLen"], "expected at least 16 tokens");
+  }
+}
+
+// What a Docker host has and a cluster does not (host ports, networks, restart policies), and the
+// images a cluster must pull rather than build. (`smokeTest` has a project default, so it is
+// always set: on a cluster it is not run, see resolveConfig.)
+function checkKubernetesRules(c: Unchecked, issue: (path: (string | number)[], message: string) => void): void {
+  const [gpu, images, server] = [c.gpu, c.images, c.server].map(section);
+  if (isSet(c.network)) {
+    issue(["network"], 'Docker host settings; on platform "kubernetes" the Service is set with kubernetes.serviceType: remove network');
+  }
+  if (server.restart !== undefined) issue(["server", "restart"], 'a Docker restart policy; pods on platform "kubernetes" always restart: remove it');
+  if (gpu.deviceIds !== undefined) {
+    issue(["gpu", "deviceIds"], 'the device plugin picks the GPUs of a pod on platform "kubernetes": use gpu.count instead');
+  }
+  const runtime = c.runtime ?? DEFAULT_RUNTIME;
+  if (runtime === "mock" && images.mockVllm === undefined) {
+    issue(["images", "mockVllm"], 'required on platform "kubernetes": the image of mock-vllm the nodes can pull (or have imported)');
+  }
+  if (section(c.agent).enabled !== false && images.workerAgent === undefined) {
+    issue(["images", "workerAgent"], 'required on platform "kubernetes" while agent.enabled: the image of the worker-agent the nodes can pull (or have imported)');
   }
 }
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 export const ROOT_DIR = path.join(__dirname, "..");
 
 /** The command line of scripts/<name>.ts's bundle; at `up`, the bundle must exist. */
-export function deployScript(name: "wait-healthy" | "smoke-test", resource: pulumi.Resource): string {
+export function deployScript(name: "wait-healthy" | "wait-rollout" | "smoke-test", resource: pulumi.Resource): string {
   const bundle = path.join("dist", "scripts", `${name}.js`);
   if (!pulumi.runtime.isDryRun() && !fs.existsSync(path.join(ROOT_DIR, bundle))) {
     throw new pulumi.ResourceError(`${bundle} is missing: run \`npm run build:services\` (or \`npm run up\`, which does) first`, resource);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build-services.sh — bundle the Node services, and optionally build their images.
 #
-# What: bundles the scripts `pulumi up` runs (scripts/wait-healthy.ts and
+# What: bundles the scripts `pulumi up` runs (scripts/wait-healthy.ts, scripts/wait-rollout.ts and
 # scripts/smoke-test.ts into dist/scripts/); for each service (mock-vllm, worker-agent) bundles
 # services/<svc>/src/main.ts with esbuild into a single file
 # services/<svc>/dist/main.js (platform node, target node20, all npm
@@ -83,7 +83,7 @@ done
 
 # The health gate and the smoke test run on every deploy, on its critical path: bundled, each
 # starts in a tenth of a second instead of half a second or more through tsx.
-for script in wait-healthy smoke-test; do
+for script in wait-healthy wait-rollout smoke-test; do
   "$ESBUILD" "$REPO_ROOT/scripts/$script.ts" --bundle --platform=node --target=node20 \
     --outfile="$REPO_ROOT/dist/scripts/$script.js" --log-level=warning \
     || die "esbuild failed for scripts/$script.ts"

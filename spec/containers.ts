@@ -4,7 +4,7 @@ import { AGENT_ENV, AGENT_HEALTHCHECK, localUrl, mockEnvVar, PATHS, PORTS, PROBE
 import { RuntimeConfig } from "../config/defaults";
 import { EngineFeatures } from "../host/engine";
 
-export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image";
+export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image" | "namespace" | "secrets" | "service";
 
 /** Where the Hugging Face cache lives in both the vLLM and the mock-vllm images. */
 export const HF_HOME = "/root/.cache/huggingface";

@@ -61,12 +61,13 @@ export class ScratchProject {
 
   /**
    * A new stack named `name` with the config of the committed stack file `base`, its host ports
-   * replaced by free ones (and any other `settings`, by config path).
+   * replaced by free ones unless `hostPorts` is false (and any other `settings`, by config path).
    */
-  async stack(name: string, base: "dev" | "gpu", settings: Record<string, string> = {}): Promise<Stack> {
+  async stack(name: string, base: "dev" | "gpu", settings: Record<string, string> = {}, { hostPorts = true } = {}): Promise<Stack> {
     fs.copyFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), path.join(this.dir, `Pulumi.${name}.yaml`));
     const stack = await LocalWorkspace.createStack({ stackName: name, workDir: this.dir }, { envVars: this.env });
-    const ports = { "network.apiPort": String(await freePort()), "network.agentPort": String(await freePort()) };
+    // A cluster publishes no host ports (and refuses network settings).
+    const ports = hostPorts ? { "network.apiPort": String(await freePort()), "network.agentPort": String(await freePort()) } : {};
     for (const [key, value] of Object.entries({ ...ports, ...settings })) {
       await stack.setConfig(`inference-runtime:${key}`, { value }, true);
     }

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { DEFAULT_DEVICE, DEFAULT_RUNTIME, stackConfigSchema } from "../../config/schema";
+import { DEFAULT_DEVICE, DEFAULT_PLATFORM, DEFAULT_RUNTIME, stackConfigSchema } from "../../config/schema";
 import { ROOT } from "./harness";
 
 /** Every settable key of the schema, as config paths (`model.maxModelLen`). */
@@ -36,5 +36,6 @@ describe("config documentation", () => {
     assert.deepEqual(Object.keys(project.config).sort(), [...new Set(keys.map((k) => k.split(".")[0]))].sort());
     assert.equal(project.config.runtime.default, DEFAULT_RUNTIME);
     assert.equal(project.config.device.default, DEFAULT_DEVICE);
+    assert.equal(project.config.platform.default, DEFAULT_PLATFORM);
   });
 });
