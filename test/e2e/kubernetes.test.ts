@@ -13,7 +13,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { PATHS } from "../../contract";
 import { K8S_LABELS } from "../../spec/kubernetes";
 import { ScratchProject } from "./stacks";
-import { forwardPort, kubernetesBlocker, localCluster, LocalCluster } from "./localCluster";
+import { forwardPort, kubernetesBlocker, localCluster, LocalCluster } from "../../scripts/lib/localCluster";
 
 const run = promisify(execFile);
 const skip = kubernetesBlocker();
