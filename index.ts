@@ -7,6 +7,7 @@ import { DEFAULT_PLATFORM } from "./config/schema";
 export = async () => {
   const loaded = loadConfig();
   // Each platform's program loads only its own provider SDK (each takes a while to load).
-  if ((loaded.config.platform ?? DEFAULT_PLATFORM) === "kubernetes") return (await import("./program/kubernetes")).kubernetesProgram(loaded);
+  if ((loaded.config.platform ?? DEFAULT_PLATFORM) === "kubernetes")
+    return (await import("./program/kubernetes")).kubernetesProgram(loaded);
   return (await import("./program/docker")).dockerProgram(loaded);
 };

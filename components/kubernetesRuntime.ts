@@ -88,7 +88,9 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
     if (present.length > 0) {
       const stringData: Record<string, pulumi.Output<string>> = {};
       for (const key of present) stringData[SECRET_DATA_KEYS[key]] = args.secrets[key]!;
-      dependsOn.push(new k8s.core.v1.Secret(`${name}-secrets`, { metadata: meta(names.secret, "secrets"), type: "Opaque", stringData }, child));
+      dependsOn.push(
+        new k8s.core.v1.Secret(`${name}-secrets`, { metadata: meta(names.secret, "secrets"), type: "Opaque", stringData }, child),
+      );
     }
 
     const claim = new k8s.core.v1.PersistentVolumeClaim(

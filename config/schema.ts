@@ -43,7 +43,10 @@ const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, 'expected an IPv4 add
 const k8sName = z
   .string()
   .max(63, "expected at most 63 characters")
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a Kubernetes name (lower-case letters, digits and '-', starting and ending alphanumeric)");
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    "expected a Kubernetes name (lower-case letters, digits and '-', starting and ending alphanumeric)",
+  );
 const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a Docker object name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
 
 const modelSchema = z
@@ -319,7 +322,8 @@ function checkKubernetesRules(c: Unchecked, issue: (path: (string | number)[], m
   if (isSet(c.network)) {
     issue(["network"], 'Docker host settings; on platform "kubernetes" the Service is set with kubernetes.serviceType: remove network');
   }
-  if (server.restart !== undefined) issue(["server", "restart"], 'a Docker restart policy; pods on platform "kubernetes" always restart: remove it');
+  if (server.restart !== undefined)
+    issue(["server", "restart"], 'a Docker restart policy; pods on platform "kubernetes" always restart: remove it');
   if (gpu.deviceIds !== undefined) {
     issue(["gpu", "deviceIds"], 'the device plugin picks the GPUs of a pod on platform "kubernetes": use gpu.count instead');
   }
@@ -328,7 +332,10 @@ function checkKubernetesRules(c: Unchecked, issue: (path: (string | number)[], m
     issue(["images", "mockVllm"], 'required on platform "kubernetes": the image of mock-vllm the nodes can pull (or have imported)');
   }
   if (section(c.agent).enabled !== false && images.workerAgent === undefined) {
-    issue(["images", "workerAgent"], 'required on platform "kubernetes" while agent.enabled: the image of the worker-agent the nodes can pull (or have imported)');
+    issue(
+      ["images", "workerAgent"],
+      'required on platform "kubernetes" while agent.enabled: the image of the worker-agent the nodes can pull (or have imported)',
+    );
   }
 }
 

@@ -70,9 +70,19 @@ export function judgeRollout(d: Deployment, pods: Pod[]): RolloutVerdict {
       const last = c.lastState?.terminated ?? c.state?.terminated;
       if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
         const exit = last ? `, last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ""}` : "";
-        failures.push({ pod: pod.metadata.name, container: c.name, reason: `${waiting.reason}${exit}: ${waiting.message ?? ""}`.trim(), restarted: c.restartCount > 0 });
+        failures.push({
+          pod: pod.metadata.name,
+          container: c.name,
+          reason: `${waiting.reason}${exit}: ${waiting.message ?? ""}`.trim(),
+          restarted: c.restartCount > 0,
+        });
       } else if (c.restartCount > 0 && last) {
-        failures.push({ pod: pod.metadata.name, container: c.name, reason: `it exited with code ${last.exitCode}${last.reason ? ` (${last.reason})` : ""} and was restarted`, restarted: true });
+        failures.push({
+          pod: pod.metadata.name,
+          container: c.name,
+          reason: `it exited with code ${last.exitCode}${last.reason ? ` (${last.reason})` : ""} and was restarted`,
+          restarted: true,
+        });
       }
     }
   }
@@ -83,7 +93,10 @@ export function judgeRollout(d: Deployment, pods: Pod[]): RolloutVerdict {
   if (current && s.updatedReplicas === want && s.readyReplicas === want && (s.replicas ?? 0) === want && s.availableReplicas === want) {
     return { kind: "ready" };
   }
-  return { kind: "wait", status: `${s.readyReplicas ?? 0}/${want} ready, ${s.updatedReplicas ?? 0} updated${current ? "" : ", not yet observed"}` };
+  return {
+    kind: "wait",
+    status: `${s.readyReplicas ?? 0}/${want} ready, ${s.updatedReplicas ?? 0} updated${current ? "" : ", not yet observed"}`,
+  };
 }
 
 function kubectlArgs(args: string[]): string[] {
@@ -131,7 +144,10 @@ export async function rolloutDiagnosis(name: string, headline: string, failures:
   for (const f of failures) {
     lines.push(`pod ${f.pod}, container ${f.container}: ${f.reason}`);
     const logs = await tryKubectl(["logs", f.pod, "-c", f.container, "--tail", String(LOG_LINES), ...(f.restarted ? ["--previous"] : [])]);
-    lines.push(`last ${LOG_LINES} log lines${f.restarted ? " of its previous run" : ""}:`, logs === "" ? "  (none)" : logs.replace(/^/gm, "  "));
+    lines.push(
+      `last ${LOG_LINES} log lines${f.restarted ? " of its previous run" : ""}:`,
+      logs === "" ? "  (none)" : logs.replace(/^/gm, "  "),
+    );
   }
   const described = new Set(failures.map((f) => f.pod));
   for (const pod of pods) {
@@ -142,7 +158,11 @@ export async function rolloutDiagnosis(name: string, headline: string, failures:
     }
   }
   for (const pod of described) lines.push(`events of pod ${pod}:`, (await podEvents(pod)).replace(/^/gm, "  "));
-  if (pods.length === 0) lines.push(`no pods of the current revision yet; events of deployment ${name}:`, (await tryKubectl(["describe", "deployment", name])).split("\n").slice(-10).join("\n"));
+  if (pods.length === 0)
+    lines.push(
+      `no pods of the current revision yet; events of deployment ${name}:`,
+      (await tryKubectl(["describe", "deployment", name])).split("\n").slice(-10).join("\n"),
+    );
   return lines.join("\n");
 }
 
@@ -176,7 +196,9 @@ async function main(): Promise<void> {
       return;
     }
     if (verdict.kind === "failed") {
-      throw new Error(await rolloutDiagnosis(name, `${where} did not become ready: a container failed; waited ${waited} s`, verdict.failures, pods));
+      throw new Error(
+        await rolloutDiagnosis(name, `${where} did not become ready: a container failed; waited ${waited} s`, verdict.failures, pods),
+      );
     }
     if (Date.now() - started > timeoutS * 1000) {
       throw new Error(await rolloutDiagnosis(name, `${where} did not become ready within ${timeoutS} s (${verdict.status})`, [], pods));

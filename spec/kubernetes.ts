@@ -210,8 +210,7 @@ export function deploymentSpec(cfg: RuntimeConfig, images: PodImages, secrets: S
     replicas: cfg.kubernetes.replicas,
     selector: { matchLabels: podSelector(cfg) },
     // A GPU node rarely has a spare GPU for a surge pod: replace in place there.
-    strategy:
-      cfg.device === "gpu" ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    strategy: cfg.device === "gpu" ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
     template: { metadata: { labels: k8sLabels(cfg, "model-server") }, spec: podSpec(cfg, images, secrets) },
   };
 }

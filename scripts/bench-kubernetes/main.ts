@@ -66,7 +66,11 @@ async function main(): Promise<void> {
     const forward = await forwardPort(cluster, out.namespace.value, `service/${out.serviceName.value}`, [8000]);
     try {
       const client = new OpenAI({ baseURL: `${forward.urls[0]}/v1`, apiKey: "unused", maxRetries: 0 });
-      await client.chat.completions.create({ model: out.servedModelName.value, messages: [{ role: "user", content: "hi" }], max_tokens: 8 });
+      await client.chat.completions.create({
+        model: out.servedModelName.value,
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 8,
+      });
     } finally {
       forward.stop();
     }
@@ -99,7 +103,9 @@ async function main(): Promise<void> {
   }
 
   const m = (t: Target, k: keyof Round) => median(results[t].map((r) => r[k]));
-  console.log(`bench:kubernetes, dev stack (mock-vllm + worker-agent), medians of ${runs}; ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `bench:kubernetes, dev stack (mock-vllm + worker-agent), medians of ${runs}; ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+  );
   console.log("| measure | kubernetes (local cluster) | docker | ratio |");
   console.log("|---|---|---|---|");
   for (const [k, label] of [
@@ -107,7 +113,9 @@ async function main(): Promise<void> {
     ["noop", "no-op up"],
     ["down", "destroy"],
   ] as const) {
-    console.log(`| ${label} | ${seconds(m("kubernetes", k))} | ${seconds(m("docker", k))} | ${(m("kubernetes", k) / m("docker", k)).toFixed(2)}× |`);
+    console.log(
+      `| ${label} | ${seconds(m("kubernetes", k))} | ${seconds(m("docker", k))} | ${(m("kubernetes", k) / m("docker", k)).toFixed(2)}× |`,
+    );
   }
   console.log(`cluster ready (with the images built and imported) in ${seconds(readyMs)}, once, not in the rounds`);
 }

@@ -103,7 +103,15 @@ describe("kubernetes platform on a real cluster", { skip, timeout: 1_500_000 }, 
     await stack.setConfig("inference-runtime:kubernetes.replicas", { value: "2" }, true);
     const result = await stack.up({ onOutput: () => undefined });
     assert.match(result.outputs.rolloutResult.value, /ready \(2 replica\(s\)\)/);
-    const ready = await kubectl("get", "deployment", result.outputs.deploymentName.value, "--namespace", NAMESPACE, "-o", "jsonpath={.status.readyReplicas}");
+    const ready = await kubectl(
+      "get",
+      "deployment",
+      result.outputs.deploymentName.value,
+      "--namespace",
+      NAMESPACE,
+      "-o",
+      "jsonpath={.status.readyReplicas}",
+    );
     assert.equal(ready, "2");
     await stack.setConfig("inference-runtime:kubernetes.replicas", { value: "1" }, true);
   });

@@ -20,27 +20,73 @@ function problems(raw: unknown): string[] {
 describe("kubernetes config validation", () => {
   const cases: [string, unknown, RegExp][] = [
     ["unknown platform", { platform: "nomad" }, /^inference-runtime:platform: .*"docker"/],
-    ["kubernetes settings on docker", { kubernetes: { replicas: 2 } }, /^inference-runtime:kubernetes: only applies to platform "kubernetes"/],
-    ["mock image missing", { platform: "kubernetes", images: { workerAgent: "w:1" } }, /^inference-runtime:images\.mockVllm: required on platform "kubernetes"/],
-    ["agent image missing", { platform: "kubernetes", images: { mockVllm: "m:1" } }, /^inference-runtime:images\.workerAgent: required on platform "kubernetes"/],
-    ["docker network settings", { platform: "kubernetes", images: IMAGES, network: { apiPort: 9000 } }, /^inference-runtime:network: Docker host settings.*kubernetes\.serviceType/],
-    ["restart policy", { platform: "kubernetes", images: IMAGES, server: { restart: "always" } }, /^inference-runtime:server\.restart: a Docker restart policy/],
-    ["device ids", { platform: "kubernetes", runtime: "vllm", device: "gpu", images: IMAGES, gpu: { deviceIds: ["0"] } }, /^inference-runtime:gpu\.deviceIds: .*use gpu\.count/],
-    ["bad namespace", { platform: "kubernetes", images: IMAGES, kubernetes: { namespace: "My_NS" } }, /^inference-runtime:kubernetes\.namespace: expected a Kubernetes name/],
+    [
+      "kubernetes settings on docker",
+      { kubernetes: { replicas: 2 } },
+      /^inference-runtime:kubernetes: only applies to platform "kubernetes"/,
+    ],
+    [
+      "mock image missing",
+      { platform: "kubernetes", images: { workerAgent: "w:1" } },
+      /^inference-runtime:images\.mockVllm: required on platform "kubernetes"/,
+    ],
+    [
+      "agent image missing",
+      { platform: "kubernetes", images: { mockVllm: "m:1" } },
+      /^inference-runtime:images\.workerAgent: required on platform "kubernetes"/,
+    ],
+    [
+      "docker network settings",
+      { platform: "kubernetes", images: IMAGES, network: { apiPort: 9000 } },
+      /^inference-runtime:network: Docker host settings.*kubernetes\.serviceType/,
+    ],
+    [
+      "restart policy",
+      { platform: "kubernetes", images: IMAGES, server: { restart: "always" } },
+      /^inference-runtime:server\.restart: a Docker restart policy/,
+    ],
+    [
+      "device ids",
+      { platform: "kubernetes", runtime: "vllm", device: "gpu", images: IMAGES, gpu: { deviceIds: ["0"] } },
+      /^inference-runtime:gpu\.deviceIds: .*use gpu\.count/,
+    ],
+    [
+      "bad namespace",
+      { platform: "kubernetes", images: IMAGES, kubernetes: { namespace: "My_NS" } },
+      /^inference-runtime:kubernetes\.namespace: expected a Kubernetes name/,
+    ],
     ["zero replicas", { platform: "kubernetes", images: IMAGES, kubernetes: { replicas: 0 } }, /^inference-runtime:kubernetes\.replicas: /],
-    ["service type", { platform: "kubernetes", images: IMAGES, kubernetes: { serviceType: "External" } }, /^inference-runtime:kubernetes\.serviceType: .*"ClusterIP"/],
-    ["toleration effect", { platform: "kubernetes", images: IMAGES, kubernetes: { tolerations: [{ key: "a", effect: "Never" }] } }, /^inference-runtime:kubernetes\.tolerations\.0\.effect: /],
-    ["unknown kubernetes key", { platform: "kubernetes", images: IMAGES, kubernetes: { context: "kind" } }, /^inference-runtime:kubernetes: unknown key\(s\) context/],
+    [
+      "service type",
+      { platform: "kubernetes", images: IMAGES, kubernetes: { serviceType: "External" } },
+      /^inference-runtime:kubernetes\.serviceType: .*"ClusterIP"/,
+    ],
+    [
+      "toleration effect",
+      { platform: "kubernetes", images: IMAGES, kubernetes: { tolerations: [{ key: "a", effect: "Never" }] } },
+      /^inference-runtime:kubernetes\.tolerations\.0\.effect: /,
+    ],
+    [
+      "unknown kubernetes key",
+      { platform: "kubernetes", images: IMAGES, kubernetes: { context: "kind" } },
+      /^inference-runtime:kubernetes: unknown key\(s\) context/,
+    ],
   ];
   for (const [what, raw, expected] of cases) {
     it(`rejects ${what}`, () => {
       const found = problems(raw);
-      assert.ok(found.some((p) => expected.test(p)), `no problem matched ${expected}: ${JSON.stringify(found)}`);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `no problem matched ${expected}: ${JSON.stringify(found)}`,
+      );
     });
   }
 
   it("accepts the dev stack's settings on a cluster, with the images named, and the project's empty defaults", () => {
-    assert.deepEqual(problems({ platform: "kubernetes", runtime: "mock", images: IMAGES, network: {}, kubernetes: {}, smokeTest: true }), []);
+    assert.deepEqual(
+      problems({ platform: "kubernetes", runtime: "mock", images: IMAGES, network: {}, kubernetes: {}, smokeTest: true }),
+      [],
+    );
   });
 
   it("resolves cluster defaults, and never runs the smoke test there", () => {

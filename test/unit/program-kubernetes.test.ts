@@ -17,7 +17,10 @@ const TYPES = {
   secret: "kubernetes:core/v1:Secret",
 };
 /** A resolved Go duration ("30s", "10m0s") in seconds. */
-const seconds = (d: string) => { const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(d)!; return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0); };
+const seconds = (d: string) => {
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(d)!;
+  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+};
 
 describe("kubernetes platform, dev stack", () => {
   let resources: Declared[];
@@ -40,7 +43,10 @@ describe("kubernetes platform, dev stack", () => {
   });
 
   it("declares a namespace, a cache claim, a Deployment, a Service and a rollout gate, and nothing of Docker", () => {
-    assert.deepEqual(resources.filter((r) => r.type.startsWith("docker:")), []);
+    assert.deepEqual(
+      resources.filter((r) => r.type.startsWith("docker:")),
+      [],
+    );
     for (const type of [TYPES.namespace, TYPES.claim, TYPES.deployment, TYPES.service]) one(type);
     assert.deepEqual(byType(resources, TYPES.secret), [], "no Secret without secrets");
     const gate = resources.find((r) => r.name === "runtime-rollout-wait")!;
@@ -81,7 +87,11 @@ describe("kubernetes platform, dev stack", () => {
     assert.equal(claim.inputs.metadata.name, "inference-runtime-dev-hf-cache");
     assert.deepEqual(claim.inputs.spec.resources.requests, { storage: "1Gi" });
     assert.deepEqual(pod.volumes[0], { name: "cache", persistentVolumeClaim: { claimName: "inference-runtime-dev-hf-cache" } });
-    assert.deepEqual(container("model-server").volumeMounts[0], { name: "cache", mountPath: "/root/.cache/huggingface", subPath: "huggingface" });
+    assert.deepEqual(container("model-server").volumeMounts[0], {
+      name: "cache",
+      mountPath: "/root/.cache/huggingface",
+      subPath: "huggingface",
+    });
     assert.equal(options["runtime-cache"].retainOnDelete, false);
     assert.equal(options["runtime-namespace"].retainOnDelete, false);
     assert.deepEqual(outputs.keptOnDestroy, []);
@@ -118,7 +128,10 @@ describe("kubernetes platform, dev stack", () => {
     assert.equal(outputs.platform, "kubernetes");
     assert.equal(outputs.apiUrl, "http://inference-runtime-dev.inference-runtime-dev.svc.cluster.local:8000");
     assert.equal(outputs.agentUrl, "http://inference-runtime-dev.inference-runtime-dev.svc.cluster.local:8080");
-    assert.equal(outputs.portForwardCommand, "kubectl port-forward --namespace inference-runtime-dev service/inference-runtime-dev 8000:8000 8080:8080");
+    assert.equal(
+      outputs.portForwardCommand,
+      "kubectl port-forward --namespace inference-runtime-dev service/inference-runtime-dev 8000:8000 8080:8080",
+    );
     assert.equal(outputs.servedModelName, "qwen2.5-0.5b-instruct");
     assert.equal(outputs.deploymentName, "inference-runtime-dev");
     assert.equal(outputs.cacheKeptOnDestroy, false);
@@ -162,7 +175,10 @@ describe("kubernetes platform, gpu stack", () => {
   let outputs: Record<string, any>;
   let pod: any;
   before(async () => {
-    ({ resources, options, outputs } = await runProgram("gpu", stackConfig("gpu", { platform: "kubernetes", images: { workerAgent: "registry.example/worker-agent:1" } })));
+    ({ resources, options, outputs } = await runProgram(
+      "gpu",
+      stackConfig("gpu", { platform: "kubernetes", images: { workerAgent: "registry.example/worker-agent:1" } }),
+    ));
     pod = byType(resources, TYPES.deployment)[0].inputs.spec.template.spec;
   });
 
@@ -186,7 +202,10 @@ describe("kubernetes platform, gpu stack", () => {
     assert.equal(options["runtime-cache"].retainOnDelete, true);
     assert.equal(options["runtime-namespace"].retainOnDelete, true);
     assert.deepEqual(byType(resources, TYPES.claim)[0].inputs.spec.resources.requests, { storage: "50Gi" });
-    assert.deepEqual(outputs.keptOnDestroy, ["persistentvolumeclaim inference-runtime-gpu/inference-runtime-gpu-hf-cache", "namespace inference-runtime-gpu"]);
+    assert.deepEqual(outputs.keptOnDestroy, [
+      "persistentvolumeclaim inference-runtime-gpu/inference-runtime-gpu-hf-cache",
+      "namespace inference-runtime-gpu",
+    ]);
   });
 });
 
@@ -203,7 +222,10 @@ describe("kubernetes platform, settings", () => {
       runtimeClassName: "nvidia",
       imagePullPolicy: "Always",
     };
-    const { resources } = await runProgram("gpu", stackConfig("gpu", { platform: "kubernetes", images: { workerAgent: "w:1" }, kubernetes }));
+    const { resources } = await runProgram(
+      "gpu",
+      stackConfig("gpu", { platform: "kubernetes", images: { workerAgent: "w:1" }, kubernetes }),
+    );
     assert.deepEqual(byType(resources, TYPES.namespace), [], "an existing namespace is not declared");
     const d = byType(resources, TYPES.deployment)[0].inputs;
     assert.equal(d.metadata.namespace, "llm");
