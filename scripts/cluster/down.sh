@@ -54,16 +54,11 @@ stop_daemons kubelet
 stop_daemons kube-scheduler kube-controller-manager kube-apiserver
 
 # 2. The pods' containers, through the cluster's own containerd while it runs: killing the tasks
-# and deleting them lets each shim exit and clean up after itself. Network namespaces of the
-# sandboxes are noted first (they are removed below).
-netns=()
+# and deleting them lets each shim exit and remove its socket.
 ctr_() { timeout 20 ctr --address "$CLUSTER_CONTAINERD_SOCK" -n k8s.io "$@"; }
+containers=()
 if cluster_pid containerd >/dev/null && [ -S "$CLUSTER_CONTAINERD_SOCK" ]; then
   mapfile -t containers < <(ctr_ containers ls -q 2>/dev/null || true)
-  for id in "${containers[@]}"; do
-    mapfile -t -O "${#netns[@]}" netns < <(ctr_ containers info "$id" 2>/dev/null |
-      grep -o "\"$CLUSTER_HOST_NETNS/[^\"]*\"\|\"/var$CLUSTER_HOST_NETNS/[^\"]*\"" | tr -d '"' | sed 's#^/var/run/#/run/#' || true)
-  done
   mapfile -t tasks < <(ctr_ tasks ls -q 2>/dev/null || true)
   for id in "${tasks[@]}"; do ctr_ tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
   # shellcheck disable=SC2046
@@ -71,20 +66,38 @@ if cluster_pid containerd >/dev/null && [ -S "$CLUSTER_CONTAINERD_SOCK" ]; then
   for id in "${tasks[@]}"; do ctr_ tasks delete -f "$id" >/dev/null 2>&1 || true; done
   for id in "${containers[@]}"; do ctr_ containers delete "$id" >/dev/null 2>&1 || true; done
 fi
-# The namespaces a sandbox had that the kubelet never got to stop: those created since up.sh ran.
+# containerd keeps the sandboxes' network namespaces under its state directory; any in the host's
+# /run/netns made since up.sh ran (by an older containerd configuration) go too.
+netns=()
 if [ -f "$CLUSTER_RUN/netns-before" ]; then
   for ns in "$CLUSTER_HOST_NETNS"/cni-*; do
     grep -qxF "$ns" "$CLUSTER_RUN/netns-before" || netns+=("$ns")
   done
 fi
 
+# The shims still running (of containers containerd no longer knew, or with containerd gone).
+shims=()
+for cmdline in /proc/[0-9]*/cmdline; do
+  args=$(tr '\0' ' ' <"$cmdline" 2>/dev/null) || continue
+  case "$args" in
+    *containerd-shim*"-address $CLUSTER_CONTAINERD_SOCK"*)
+      id=$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$args")
+      [ -z "$id" ] || shims+=("$id")
+      ;;
+  esac
+done
+
 # 3. containerd and etcd, then anything of the cluster's still running (daemons whose pid file was
-# lost, shims, pod processes).
+# lost, shims, pod processes). A shim killed here leaves its socket behind: containerd names it
+# after its own address, the namespace and the container.
 stop_daemons containerd etcd
 # shellcheck disable=SC2046
 stop $(cluster_processes) $(pod_processes)
 leftover=$(cluster_processes)
 [ -z "$leftover" ] || problems+=("processes still running: $leftover")
+for id in "${containers[@]}" "${shims[@]}"; do
+  rm -f "/run/containerd/s/$(printf '%s' "$CLUSTER_CONTAINERD_SOCK/k8s.io/$id" | sha256sum | cut -d' ' -f1)"
+done
 
 # 4. Mounts: the containers' root filesystems and sandbox shm (under the state directory), the
 # pods' volumes (under the kubelet's directories), the sandboxes' network namespaces.

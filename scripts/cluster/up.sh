@@ -225,6 +225,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # Root here lacks CAP_SYS_RESOURCE: without this every sandbox fails in runc create.
   restrict_oom_score_adj = true
   stream_server_address = "127.0.0.1"
+  # The sandboxes' network namespaces under its own state, not in the host's /run/netns.
+  netns_mounts_under_state_dir = true
 
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
