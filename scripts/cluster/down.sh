@@ -78,7 +78,7 @@ fi
 # The shims still running (of containers containerd no longer knew, or with containerd gone).
 shims=()
 for cmdline in /proc/[0-9]*/cmdline; do
-  args=$(tr '\0' ' ' <"$cmdline" 2>/dev/null) || continue
+  args=$({ tr '\0' ' ' <"$cmdline"; } 2>/dev/null) || continue
   case "$args" in
     *containerd-shim*"-address $CLUSTER_CONTAINERD_SOCK"*)
       id=$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$args")
@@ -147,7 +147,13 @@ remove_if_new() {
 }
 rm -rf "$CLUSTER_HOST_KUBELET/device-plugins"
 remove_if_new "$CLUSTER_HOST_KUBELET"
-rm -f "$CLUSTER_HOST_CNI/results/$CLUSTER_CNI_NETWORK"-*
+# CNI's cached results, of the cluster's network and of containerd's loopback one: each names its
+# sandbox's network namespace, which lived in the state directory.
+for result in "$CLUSTER_HOST_CNI"/results/*; do
+  if [[ $(basename "$result") == "$CLUSTER_CNI_NETWORK"-* ]] || grep -qF "\"$CLUSTER_DIR/" "$result" 2>/dev/null; then
+    rm -f "$result"
+  fi
+done
 rmdir "$CLUSTER_HOST_CNI/results" 2>/dev/null || true
 existed_before "$CLUSTER_HOST_CNI" || rmdir "$CLUSTER_HOST_CNI" 2>/dev/null || true
 existed_before "$CLUSTER_HOST_NETNS" || rmdir "$CLUSTER_HOST_NETNS" 2>/dev/null || true

@@ -63,7 +63,7 @@ cluster_processes() {
     pid=${dir#/proc/}
     [ "$pid" = "$$" ] && continue
     exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-    cmdline=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
+    cmdline=$({ tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null) || continue
     case "$exe" in "$CLUSTER_BIN"/*)
       echo "$pid"
       continue

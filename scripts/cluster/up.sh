@@ -118,12 +118,12 @@ start_daemon() {
   echo $! >"$CLUSTER_RUN/$name.pid"
 }
 # wait_for WHAT SECONDS COMMAND...: polls every 0.1 s.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
 wait_for() {
-  local what=$1 deadline
-  deadline=$(awk -v n="$(date +%s.%N)" -v s="$2" 'BEGIN { printf "%d", (n + s) * 10 }')
+  local what=$1 seconds=$2 deadline=$(($(now_ms) + $2 * 1000))
   shift 2
   until "$@" >/dev/null 2>&1; do
-    [ "$(awk -v n="$(date +%s.%N)" 'BEGIN { printf "%d", n * 10 }')" -lt "$deadline" ] || die "timed out waiting for $what"
+    [ "$(now_ms)" -lt "$deadline" ] || die "timed out after $seconds s waiting for $what"
     sleep 0.1
   done
 }
@@ -140,6 +140,7 @@ iptables -n -L DOCKER-USER >/dev/null 2>&1 && forward_chain=DOCKER-USER
 iptables -I "$forward_chain" -i "$CLUSTER_BRIDGE" -o "$CLUSTER_BRIDGE" -j ACCEPT
 echo "$forward_chain" >"$CLUSTER_RUN/iptables-chain"
 
+# containerd adds the loopback interface itself (its network "cni-loopback").
 cat >"$CLUSTER_DIR/cni/net.d/10-$CLUSTER_CNI_NETWORK.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -156,8 +157,7 @@ cat >"$CLUSTER_DIR/cni/net.d/10-$CLUSTER_CNI_NETWORK.conflist" <<EOF
         "dataDir": "$CLUSTER_DIR/cni/ipam",
         "ranges": [[{ "subnet": "$CLUSTER_SUBNET_PREFIX.0/24", "rangeStart": "$CLUSTER_SUBNET_PREFIX.10", "gateway": "$CLUSTER_NODE_IP" }]]
       }
-    },
-    { "type": "loopback" }
+    }
   ]
 }
 EOF
@@ -193,6 +193,9 @@ kubeadm_log=$CLUSTER_LOG/kubeadm.log
 "$CLUSTER_BIN/kubeadm" init phase kubeconfig all --config "$CLUSTER_DIR/kubeadm.yaml" \
   --kubeconfig-dir "$CLUSTER_KUBECONFIG_DIR" >>"$kubeadm_log" 2>&1 ||
   die "kubeadm init phase kubeconfig failed: $(tail -n 3 "$kubeadm_log")"
+# kubeadm points the kubelet's, controller manager's and scheduler's kubeconfigs at the advertise
+# address, where nothing listens.
+sed -i "s#^\(    server: \).*#\1https://127.0.0.1:$CLUSTER_APISERVER_PORT#" "$CLUSTER_KUBECONFIG_DIR"/*.conf
 kubectl --kubeconfig "$CLUSTER_KUBECONFIG" config rename-context \
   "kubernetes-admin@$CLUSTER_CONTEXT" "$CLUSTER_CONTEXT" >/dev/null
 chmod 600 "$CLUSTER_KUBECONFIG_DIR"/*.conf
@@ -261,15 +264,6 @@ start_daemon kube-apiserver "$CLUSTER_BIN/kube-apiserver" \
   --allow-privileged=true --profiling=false
 
 K=$CLUSTER_KUBECONFIG_DIR
-start_daemon kube-controller-manager "$CLUSTER_BIN/kube-controller-manager" \
-  --kubeconfig="$K/controller-manager.conf" --authentication-kubeconfig="$K/controller-manager.conf" \
-  --authorization-kubeconfig="$K/controller-manager.conf" --bind-address=127.0.0.1 \
-  --client-ca-file="$P/ca.crt" --root-ca-file="$P/ca.crt" --service-account-private-key-file="$P/sa.key" \
-  --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
-  --use-service-account-credentials=true --leader-elect=false --profiling=false
-start_daemon kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
-  --kubeconfig="$K/scheduler.conf" --authentication-kubeconfig="$K/scheduler.conf" \
-  --authorization-kubeconfig="$K/scheduler.conf" --bind-address=127.0.0.1 --leader-elect=false --profiling=false
 
 # --- The node ------------------------------------------------------------------------------------
 ctr_() { ctr --address "$CLUSTER_CONTAINERD_SOCK" "$@"; }
@@ -312,7 +306,18 @@ start_daemon kubelet "$CLUSTER_BIN/kubelet" --config="$CLUSTER_DIR/kubelet.yaml"
 # --- Ready ---------------------------------------------------------------------------------------
 readyz() { curl -sf --max-time 2 --cacert "$P/ca.crt" "https://127.0.0.1:$CLUSTER_APISERVER_PORT/readyz"; }
 wait_for "the API server on 127.0.0.1:$CLUSTER_APISERVER_PORT (log: $CLUSTER_LOG/kube-apiserver.log)" 60 readyz
-for daemon in "${CLUSTER_DAEMONS[@]}"; do alive "$daemon"; done
+for daemon in etcd containerd kube-apiserver kubelet; do alive "$daemon"; done
+# Started once the API server is ready: the controller manager exits at once when it may not yet
+# read the authentication ConfigMap, before the API server has bootstrapped its RBAC roles.
+start_daemon kube-controller-manager "$CLUSTER_BIN/kube-controller-manager" \
+  --kubeconfig="$K/controller-manager.conf" --authentication-kubeconfig="$K/controller-manager.conf" \
+  --authorization-kubeconfig="$K/controller-manager.conf" --bind-address=127.0.0.1 \
+  --client-ca-file="$P/ca.crt" --root-ca-file="$P/ca.crt" --service-account-private-key-file="$P/sa.key" \
+  --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
+  --use-service-account-credentials=true --leader-elect=false --profiling=false
+start_daemon kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
+  --kubeconfig="$K/scheduler.conf" --authentication-kubeconfig="$K/scheduler.conf" \
+  --authorization-kubeconfig="$K/scheduler.conf" --bind-address=127.0.0.1 --leader-elect=false --profiling=false
 
 # What kubeadm init would add: admin.conf's group gets cluster-admin, and the API server's
 # client certificate may use the kubelet's API (logs, exec, port-forward).
