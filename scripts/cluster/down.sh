@@ -127,10 +127,8 @@ for chain in DOCKER-USER FORWARD; do
 done
 
 # 6. The kubelet's pod cgroups, deepest first (empty now that their processes are gone).
-for controller in /sys/fs/cgroup/*/; do
-  [ -d "$controller/kubepods" ] || continue
-  find "$controller/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null ||
-    problems+=("cannot remove the cgroups under $controller/kubepods")
+for pods_cgroup in /sys/fs/cgroup/*/kubepods; do
+  find "$pods_cgroup" -depth -type d -exec rmdir {} + 2>/dev/null || problems+=("cannot remove the cgroups under $pods_cgroup")
 done
 
 # 7. Host directories the kubelet and containerd's CNI write whatever they are told: the files

@@ -48,8 +48,8 @@ cluster_say() { echo "cluster: $*" >&2; }
 
 # The pid a daemon's pid file names, when that process is alive (else nothing, status 1).
 cluster_pid() {
-  local pid
-  pid=$(cat "$CLUSTER_RUN/$1.pid" 2>/dev/null) || return 1
+  local pid=""
+  { read -r pid <"$CLUSTER_RUN/$1.pid"; } 2>/dev/null || return 1
   [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
   echo "$pid"
 }

@@ -117,17 +117,19 @@ start_daemon() {
   setsid "$@" </dev/null >>"$CLUSTER_LOG/$name.log" 2>&1 &
   echo $! >"$CLUSTER_RUN/$name.pid"
 }
-# wait_for WHAT SECONDS COMMAND...: polls every 0.1 s.
+alive() { cluster_pid "$1" >/dev/null || die "$1 exited during start-up (log: $CLUSTER_LOG/$1.log)"; }
+# wait_for WHAT SECONDS COMMAND...: polls every 0.1 s; stops early when a daemon started so far
+# has exited.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 wait_for() {
-  local what=$1 seconds=$2 deadline=$(($(now_ms) + $2 * 1000))
+  local what=$1 seconds=$2 deadline=$(($(now_ms) + $2 * 1000)) pidfile
   shift 2
   until "$@" >/dev/null 2>&1; do
+    for pidfile in "$CLUSTER_RUN"/*.pid; do alive "$(basename "$pidfile" .pid)"; done
     [ "$(now_ms)" -lt "$deadline" ] || die "timed out after $seconds s waiting for $what"
     sleep 0.1
   done
 }
-alive() { cluster_pid "$1" >/dev/null || die "$1 exited during start-up (log: $CLUSTER_LOG/$1.log)"; }
 
 # --- Network: the bridge, and pod-to-pod traffic past Docker's FORWARD policy ---------------------
 ip link add "$CLUSTER_BRIDGE" type bridge

@@ -96,7 +96,13 @@ function hostTraces(): Record<string, string[]> {
     .split("\n")
     .map((l) => l.split(" ")[4])
     .filter((m) => m && watched.some((d) => under(m, d)));
-  const dirs = [facts.CLUSTER_DIR, facts.CLUSTER_HOST_KUBELET, facts.CLUSTER_HOST_CNI, facts.CLUSTER_HOST_NETNS, facts.CLUSTER_HOST_CONTAINER_LOGS];
+  const dirs = [
+    facts.CLUSTER_DIR,
+    facts.CLUSTER_HOST_KUBELET,
+    facts.CLUSTER_HOST_CNI,
+    facts.CLUSTER_HOST_NETNS,
+    facts.CLUSTER_HOST_CONTAINER_LOGS,
+  ];
   const paths = dirs.flatMap((d) => (fs.existsSync(d) ? [d, ...list(d)] : []));
   paths.push(...list(path.join(facts.CLUSTER_HOST_CNI, "results")));
   const cgroups = list("/sys/fs/cgroup").flatMap((c) => (fs.existsSync(`${c}/kubepods`) ? [`${c}/kubepods`] : []));
@@ -122,10 +128,12 @@ async function containerTraces(): Promise<{ pids: number[]; sockets: string[] }>
 }
 
 const POD = "mock-vllm";
-const podManifest = JSON.stringify({
+/** A second pod of the same image, from which the first is reached by its pod IP. */
+const PEER = "peer";
+const podManifest = (name: string) => ({
   apiVersion: "v1",
   kind: "Pod",
-  metadata: { name: POD, namespace: "default" },
+  metadata: { name, namespace: "default" },
   spec: {
     terminationGracePeriodSeconds: 1,
     containers: [
@@ -140,6 +148,7 @@ const podManifest = JSON.stringify({
     ],
   },
 });
+const manifests = JSON.stringify({ apiVersion: "v1", kind: "List", items: [podManifest(POD), podManifest(PEER)] });
 
 /** Starts `kubectl port-forward` on 127.0.0.1 and resolves with the local port it chose. */
 function portForward(kubectl: string, kubeconfig: string): Promise<{ child: ChildProcess; port: number }> {
@@ -195,11 +204,14 @@ describe("the local Kubernetes cluster", { skip }, () => {
       let err = "";
       child.stderr.on("data", (d) => (err += d));
       child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply: ${err}`))));
-      child.stdin.end(podManifest);
+      child.stdin.end(manifests);
     });
-    await k("wait", "--for=condition=Ready", `pod/${POD}`, "--timeout=120s");
+    await k("wait", "--for=condition=Ready", `pod/${POD}`, `pod/${PEER}`, "--timeout=120s");
     const podIp = await k("get", "pod", POD, "-o", "jsonpath={.status.podIP}");
     assert.match(podIp, /^10\.77\.0\.\d+$/);
+    // Pod to pod over the bridge, past the host's FORWARD chain.
+    const probe = `fetch("http://${podIp}:${PORTS.api}${PATHS.serverHealth}", { signal: AbortSignal.timeout(5000) }).then((r) => console.log(r.status), (e) => console.log(e.name))`;
+    assert.equal(await k("exec", PEER, "--", "node", "-e", probe), "200");
 
     const pf = await portForward(kubectl, kubeconfig);
     forward = pf.child;

@@ -40,7 +40,7 @@ if complete; then
 fi
 
 command -v go >/dev/null ||
-  die "the Kubernetes $VERSION binaries are not in $OUT and go is not on PATH to build them; install Go (1.25 or newer) or copy a finished build (with its .complete marker) there"
+  die "the Kubernetes $VERSION binaries are not in $OUT and go is not on PATH to build them; install Go (1.26 or newer) or copy a finished build (with its .complete marker) there"
 
 mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
@@ -65,7 +65,7 @@ cd "$WORK"
 cat >go.mod <<GOMOD
 module inference-runtime.local/kubernetes
 
-go 1.25
+go 1.26
 
 require k8s.io/kubernetes $VERSION
 GOMOD
