@@ -21,6 +21,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 started_at=$(date +%s.%N)
 problems=()
+if [ ! -d "$CLUSTER_DIR" ] && ! ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1 && [ -z "$(cluster_processes)" ]; then
+  found="no local cluster was up"
+else
+  found="nothing of the cluster is left"
+fi
 
 # stop PID...: SIGTERM, up to 10 s for them to exit, then SIGKILL.
 stop() {
@@ -173,4 +178,4 @@ if [ "${#problems[@]}" -gt 0 ]; then
   for p in "${problems[@]}"; do cluster_say "ERROR: $p"; done
   exit 1
 fi
-cluster_say "down in $(awk -v s="$started_at" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s: nothing of the cluster is left"
+cluster_say "down in $(awk -v s="$started_at" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s: $found"
