@@ -16,7 +16,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
 fi
 npx eslint --max-warnings 0 .
 npx prettier --check --log-level warn "**/*.ts"
-shellcheck -x scripts/*.sh scripts/lib/*.sh tools/offline/*.sh .ci/run
+shellcheck -x scripts/*.sh scripts/lib/*.sh scripts/cluster/*.sh tools/offline/*.sh .ci/run
 # The workflows, their `run:` blocks through shellcheck too.
 actionlint="$(bash tools/offline/actionlint.sh)"
 "$actionlint" -shellcheck "$(command -v shellcheck)" .github/workflows/*.yml
