@@ -164,6 +164,8 @@ for link in "$CLUSTER_HOST_CONTAINER_LOGS"/*; do
   case "$(readlink "$link")" in "$CLUSTER_DIR"/*) rm -f "$link" ;; esac
 done
 existed_before "$CLUSTER_HOST_CONTAINER_LOGS" || rmdir "$CLUSTER_HOST_CONTAINER_LOGS" 2>/dev/null || true
+# Volumes of claims the provisioner made (a claim deleted with the cluster still running is removed by it).
+remove_if_new "$CLUSTER_HOST_HOSTPATH_PV"
 
 # 8. The state directory, only once nothing is mounted below it any more.
 if [ -d "$CLUSTER_DIR" ]; then

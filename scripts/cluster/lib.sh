@@ -40,6 +40,8 @@ CLUSTER_HOST_KUBELET=/var/lib/kubelet
 CLUSTER_HOST_CNI=/var/lib/cni
 CLUSTER_HOST_NETNS=/run/netns
 CLUSTER_HOST_CONTAINER_LOGS=/var/log/containers
+# Where the controller manager's hostPath provisioner puts volumes (fixed by Kubernetes).
+CLUSTER_HOST_HOSTPATH_PV=/tmp/hostpath_pv
 
 # The daemons in start order; down.sh stops them in reverse.
 CLUSTER_DAEMONS=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet)

@@ -103,7 +103,7 @@ mkdir -p "$CLUSTER_RUN" "$CLUSTER_LOG" "$CLUSTER_PKI" "$CLUSTER_KUBECONFIG_DIR" 
 chmod 700 "$CLUSTER_DIR"
 # Which host directories existed before, so down.sh removes only those it (the kubelet,
 # containerd) created.
-for host_dir in "$CLUSTER_HOST_KUBELET" "$CLUSTER_HOST_CNI" "$CLUSTER_HOST_NETNS" "$CLUSTER_HOST_CONTAINER_LOGS"; do
+for host_dir in "$CLUSTER_HOST_KUBELET" "$CLUSTER_HOST_CNI" "$CLUSTER_HOST_NETNS" "$CLUSTER_HOST_CONTAINER_LOGS" "$CLUSTER_HOST_HOSTPATH_PV"; do
   [ -e "$host_dir" ] && echo "$host_dir"
 done >"$CLUSTER_RUN/host-dirs-before"
 # And the network namespaces already there (down.sh removes the sandboxes' ones made since).
@@ -316,7 +316,8 @@ start_daemon kube-controller-manager "$CLUSTER_BIN/kube-controller-manager" \
   --authorization-kubeconfig="$K/controller-manager.conf" --bind-address=127.0.0.1 \
   --client-ca-file="$P/ca.crt" --root-ca-file="$P/ca.crt" --service-account-private-key-file="$P/sa.key" \
   --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
-  --use-service-account-credentials=true --leader-elect=false --profiling=false
+  --use-service-account-credentials=true --leader-elect=false --profiling=false \
+  --enable-hostpath-provisioner=true
 start_daemon kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
   --kubeconfig="$K/scheduler.conf" --authentication-kubeconfig="$K/scheduler.conf" \
   --authorization-kubeconfig="$K/scheduler.conf" --bind-address=127.0.0.1 --leader-elect=false --profiling=false
@@ -335,6 +336,17 @@ kind: ClusterRoleBinding
 metadata: { name: kube-apiserver-kubelet-client }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kubelet-api-admin" }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: kube-apiserver-kubelet-client }]
+---
+# Claims need a storage class: the controller manager's hostPath provisioner (one node only) makes
+# a directory under $CLUSTER_HOST_HOSTPATH_PV per claim and deletes it with the claim.
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-hostpath
+  annotations: { storageclass.kubernetes.io/is-default-class: "true" }
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
 EOF
 
 wait_for "node $CLUSTER_NODE to be Ready (log: $CLUSTER_LOG/kubelet.log)" 90 node_ready

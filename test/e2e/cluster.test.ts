@@ -31,6 +31,7 @@ const NAMES = [
   "CLUSTER_HOST_CNI",
   "CLUSTER_HOST_NETNS",
   "CLUSTER_HOST_CONTAINER_LOGS",
+  "CLUSTER_HOST_HOSTPATH_PV",
 ] as const;
 type Facts = Record<(typeof NAMES)[number], string>;
 function clusterFacts(): Facts {
@@ -102,6 +103,7 @@ function hostTraces(): Record<string, string[]> {
     facts.CLUSTER_HOST_CNI,
     facts.CLUSTER_HOST_NETNS,
     facts.CLUSTER_HOST_CONTAINER_LOGS,
+    facts.CLUSTER_HOST_HOSTPATH_PV,
   ];
   const paths = dirs.flatMap((d) => (fs.existsSync(d) ? [d, ...list(d)] : []));
   paths.push(...list(path.join(facts.CLUSTER_HOST_CNI, "results")));
