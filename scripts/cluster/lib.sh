@@ -46,11 +46,14 @@ CLUSTER_DAEMONS=(etcd containerd kube-apiserver kube-controller-manager kube-sch
 
 cluster_say() { echo "cluster: $*" >&2; }
 
-# The pid a daemon's pid file names, when that process is alive (else nothing, status 1).
+# The pid a daemon's pid file names, when that process is alive (else nothing, status 1). A
+# zombie is not alive: the daemons outlive up.sh, and what inherits them may be slow to reap.
 cluster_pid() {
-  local pid=""
+  local pid="" state=""
   { read -r pid <"$CLUSTER_RUN/$1.pid"; } 2>/dev/null || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  [ -n "$pid" ] || return 1
+  { read -r _ _ state _ <"/proc/$pid/stat"; } 2>/dev/null || return 1
+  [ "$state" != Z ] || return 1
   echo "$pid"
 }
 

@@ -54,7 +54,7 @@ node_ready() {
   [ "$(kubectl --kubeconfig "$CLUSTER_KUBECONFIG" get node "$CLUSTER_NODE" --request-timeout=5s \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
-if [ -d "$CLUSTER_DIR" ]; then
+if [ -d "$CLUSTER_DIR" ] || ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1 || [ -n "$(cluster_processes)" ]; then
   all_running=1
   for daemon in "${CLUSTER_DAEMONS[@]}"; do cluster_pid "$daemon" >/dev/null || all_running=0; done
   if [ "$all_running" = 1 ] && [ -f "$CLUSTER_DIR/.up" ] && node_ready; then
@@ -62,7 +62,7 @@ if [ -d "$CLUSTER_DIR" ]; then
     echo "$CLUSTER_KUBECONFIG"
     exit 0
   fi
-  cluster_say "found an incomplete cluster in $CLUSTER_DIR; removing it first"
+  cluster_say "found an incomplete cluster (in $CLUSTER_DIR, or its bridge or processes); removing it first"
   bash "$CLUSTER_ROOT/scripts/cluster/down.sh" >&2 || die "could not remove the incomplete cluster (see above)"
 fi
 
