@@ -19,6 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ "$(uname -s)" = Linux ] || { cluster_say "not Linux: no local cluster here"; exit 0; }
 [ "$(id -u)" -eq 0 ] || { cluster_say "ERROR: removing the local cluster needs root: run it with sudo or as root"; exit 1; }
 
+cluster_lock
 started_at=$(date +%s.%N)
 problems=()
 if [ ! -d "$CLUSTER_DIR" ] && ! ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1 && [ -z "$(cluster_processes)" ]; then

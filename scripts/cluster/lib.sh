@@ -48,11 +48,29 @@ CLUSTER_DAEMONS=(etcd containerd kube-apiserver kube-controller-manager kube-sch
 
 cluster_say() { echo "cluster: $*" >&2; }
 
-# The pid a daemon's pid file names, when that process is alive (else nothing, status 1).
+# One cluster per host, so up.sh and down.sh run one at a time: a second up.sh waits and then
+# finds the cluster up, a down.sh waits for a bring-up to finish. up.sh runs its own down.sh with
+# INFERENCE_RUNTIME_CLUSTER_LOCKED=1, as it holds the lock already. On fd 8, which the daemons
+# must not inherit.
+CLUSTER_LOCK=$CLUSTER_CACHE/kubernetes/cluster.lock
+cluster_lock() {
+  [ "${INFERENCE_RUNTIME_CLUSTER_LOCKED:-}" = 1 ] && return 0
+  mkdir -p "$(dirname "$CLUSTER_LOCK")"
+  exec 8>"$CLUSTER_LOCK"
+  flock -w 600 8 || {
+    cluster_say "ERROR: another cluster:up or cluster:down has held $CLUSTER_LOCK for 10 minutes"
+    exit 1
+  }
+}
+
+# The pid a daemon's pid file names, when that process is alive (else nothing, status 1). A
+# zombie is not alive: the daemons outlive up.sh, and what inherits them may be slow to reap.
 cluster_pid() {
-  local pid=""
+  local pid="" state=""
   { read -r pid <"$CLUSTER_RUN/$1.pid"; } 2>/dev/null || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  [ -n "$pid" ] || return 1
+  { read -r _ _ state _ <"/proc/$pid/stat"; } 2>/dev/null || return 1
+  [ "$state" != Z ] || return 1
   echo "$pid"
 }
 

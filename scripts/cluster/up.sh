@@ -50,11 +50,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # --- Already up? ---------------------------------------------------------------------------------
+cluster_lock
 node_ready() {
   [ "$(kubectl --kubeconfig "$CLUSTER_KUBECONFIG" get node "$CLUSTER_NODE" --request-timeout=5s \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
-if [ -d "$CLUSTER_DIR" ]; then
+if [ -d "$CLUSTER_DIR" ] || ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1 || [ -n "$(cluster_processes)" ]; then
   all_running=1
   for daemon in "${CLUSTER_DAEMONS[@]}"; do cluster_pid "$daemon" >/dev/null || all_running=0; done
   if [ "$all_running" = 1 ] && [ -f "$CLUSTER_DIR/.up" ] && node_ready; then
@@ -62,8 +63,9 @@ if [ -d "$CLUSTER_DIR" ]; then
     echo "$CLUSTER_KUBECONFIG"
     exit 0
   fi
-  cluster_say "found an incomplete cluster in $CLUSTER_DIR; removing it first"
-  bash "$CLUSTER_ROOT/scripts/cluster/down.sh" >&2 || die "could not remove the incomplete cluster (see above)"
+  cluster_say "found an incomplete cluster (in $CLUSTER_DIR, or its bridge or processes); removing it first"
+  INFERENCE_RUNTIME_CLUSTER_LOCKED=1 bash "$CLUSTER_ROOT/scripts/cluster/down.sh" >&2 ||
+    die "could not remove the incomplete cluster (see above)"
 fi
 
 # Ports on loopback the control plane binds (the kubelet's own are on the new bridge).
@@ -93,7 +95,8 @@ teardown_on_failure() {
   keep=$(mktemp -d /tmp/inference-runtime-cluster-logs.XXXXXX)
   cp -r "$CLUSTER_LOG/." "$keep/" 2>/dev/null || true
   cluster_say "tearing down (logs kept in $keep)"
-  bash "$CLUSTER_ROOT/scripts/cluster/down.sh" >&2 || cluster_say "teardown failed too; run npm run cluster:down"
+  INFERENCE_RUNTIME_CLUSTER_LOCKED=1 bash "$CLUSTER_ROOT/scripts/cluster/down.sh" >&2 ||
+    cluster_say "teardown failed too; run npm run cluster:down"
 }
 trap teardown_on_failure EXIT
 
@@ -114,7 +117,7 @@ start_daemon() {
   shift
   # A session of its own, stdin closed and output in its log: it outlives this script and the
   # shell (or test) that ran it.
-  setsid "$@" </dev/null >>"$CLUSTER_LOG/$name.log" 2>&1 &
+  setsid "$@" </dev/null >>"$CLUSTER_LOG/$name.log" 2>&1 8>&- &
   echo $! >"$CLUSTER_RUN/$name.pid"
 }
 alive() { cluster_pid "$1" >/dev/null || die "$1 exited during start-up (log: $CLUSTER_LOG/$1.log)"; }
