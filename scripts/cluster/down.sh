@@ -165,7 +165,11 @@ for link in "$CLUSTER_HOST_CONTAINER_LOGS"/*; do
   case "$(readlink "$link")" in "$CLUSTER_DIR"/*) rm -f "$link" ;; esac
 done
 existed_before "$CLUSTER_HOST_CONTAINER_LOGS" || rmdir "$CLUSTER_HOST_CONTAINER_LOGS" 2>/dev/null || true
-# Volumes of claims the provisioner made (a claim deleted with the cluster still running is removed by it).
+# Volumes the provisioner made for claims still there (it removes those of deleted claims itself).
+for volume in "$CLUSTER_HOST_HOSTPATH_PV"/*; do
+  [ -e "$volume" ] || continue
+  if [ -f "$CLUSTER_RUN/hostpath-before" ] && ! grep -qxF "$volume" "$CLUSTER_RUN/hostpath-before"; then rm -rf --one-file-system "$volume"; fi
+done
 remove_if_new "$CLUSTER_HOST_HOSTPATH_PV"
 
 # 8. The state directory, only once nothing is mounted below it any more.

@@ -111,6 +111,8 @@ for host_dir in "$CLUSTER_HOST_KUBELET" "$CLUSTER_HOST_CNI" "$CLUSTER_HOST_NETNS
 done >"$CLUSTER_RUN/host-dirs-before"
 # And the network namespaces already there (down.sh removes the sandboxes' ones made since).
 for ns in "$CLUSTER_HOST_NETNS"/cni-*; do [ -e "$ns" ] && echo "$ns"; done >"$CLUSTER_RUN/netns-before"
+# And the hostPath volumes already there (down.sh removes the ones the provisioner makes since).
+for volume in "$CLUSTER_HOST_HOSTPATH_PV"/*; do [ -e "$volume" ] && echo "$volume"; done >"$CLUSTER_RUN/hostpath-before"
 
 start_daemon() {
   local name=$1
