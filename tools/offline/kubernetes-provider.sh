@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Provides the Pulumi Kubernetes resource plugin at the version @pulumi/kubernetes is pinned to in
 # package.json. Uses an installed plugin when there is one; otherwise builds it from its Go module
-# into a cache outside the checkout (once; about 16 minutes cold on two cores) and installs it into
-# PULUMI_HOME with `pulumi plugin install --file`. Needs the pulumi CLI on PATH
-# (tools/offline/toolchain.sh --env). Prints the plugin's directory on stdout; progress on stderr.
+# into a cache outside the checkout (once; 16 to 30 minutes cold on two cores) and installs it into
+# PULUMI_HOME with `pulumi plugin install --file`, with the project's CLI (tools/offline/toolchain.sh)
+# unless one is on PATH. Prints the plugin's directory on stdout; progress on stderr.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,7 +29,11 @@ if [ -x "$PLUGIN_DIR/pulumi-resource-kubernetes" ] && [ ! -e "$PLUGIN_DIR.partia
   echo "$PLUGIN_DIR"
   exit 0
 fi
-command -v pulumi >/dev/null || die "pulumi is not on PATH (eval \"\$(bash tools/offline/toolchain.sh --skip-plugins --env)\")"
+if ! command -v pulumi >/dev/null; then
+  # The project's own CLI (built once, cached), as every script of the project uses it.
+  toolchain_env="$(bash "$ROOT/tools/offline/toolchain.sh" --skip-plugins --env)"
+  eval "$toolchain_env"
+fi
 command -v go >/dev/null ||
   die "the kubernetes $VERSION plugin is not installed and go is not there to build it; install it with: pulumi plugin install resource kubernetes $VERSION"
 
