@@ -133,6 +133,27 @@ async function tryKubectl(args: string[]): Promise<string> {
   }
 }
 
+/**
+ * The failed run's log lines: of the previous run after a restart, else (or when the runtime has
+ * already dropped that one, as it may while the next run starts) of the current one; a few tries.
+ */
+async function containerLogs(f: ContainerFailure): Promise<{ logs: string; run: string }> {
+  const base = ["logs", f.pod, "-c", f.container, "--tail", String(LOG_LINES)];
+  const attempts: { args: string[]; run: string }[] = [{ args: base, run: "" }];
+  if (f.restarted) attempts.unshift({ args: [...base, "--previous"], run: " of its previous run" });
+  let last = "";
+  for (let i = 0; i < 3; i++) {
+    for (const { args, run } of attempts) {
+      const out = await tryKubectl(args);
+      // Empty may be a run that has only just started: try again, and say "(none)" in the end.
+      if (out !== "" && !out.startsWith("(kubectl ") && !/unable to retrieve container logs/.test(out)) return { logs: out, run };
+      last = out;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return { logs: last, run: "" };
+}
+
 async function podEvents(pod: string): Promise<string> {
   const out = await tryKubectl(["get", "events", "--field-selector", `involvedObject.name=${pod}`, "--sort-by", ".lastTimestamp"]);
   return out.split("\n").slice(-10).join("\n");
@@ -143,11 +164,8 @@ export async function rolloutDiagnosis(name: string, headline: string, failures:
   const lines = [headline];
   for (const f of failures) {
     lines.push(`pod ${f.pod}, container ${f.container}: ${f.reason}`);
-    const logs = await tryKubectl(["logs", f.pod, "-c", f.container, "--tail", String(LOG_LINES), ...(f.restarted ? ["--previous"] : [])]);
-    lines.push(
-      `last ${LOG_LINES} log lines${f.restarted ? " of its previous run" : ""}:`,
-      logs === "" ? "  (none)" : logs.replace(/^/gm, "  "),
-    );
+    const { logs, run } = await containerLogs(f);
+    lines.push(`last ${LOG_LINES} log lines${run}:`, logs === "" ? "  (none)" : logs.replace(/^/gm, "  "));
   }
   const described = new Set(failures.map((f) => f.pod));
   for (const pod of pods) {
