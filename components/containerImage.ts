@@ -96,11 +96,19 @@ const BUILD_SCRIPT = [
 ].join(" ");
 
 // Removes this build's image: by tag while the tag still names it, else (a newer build took the
-// tag) the old image by ID if nothing uses it any more.
+// tag) the image by ID once no tag names it. Engine 20.10 can fail a removal midway ("unrecognized
+// image ID") while other stacks remove images sharing its layers, leaving it untagged: so a few
+// tries, each looking again at what is left. Only a failure to remove the tag is an error.
 const REMOVE_SCRIPT = [
   'built="$(printf %s "$PULUMI_COMMAND_STDOUT" | tail -n 1)"',
-  'if [ "$(docker image inspect -f "{{.Id}}" "$IMAGE_TAG" 2>/dev/null)" = "$built" ]; then docker image rm "$IMAGE_TAG" >/dev/null;',
-  'elif [ -n "$built" ]; then docker image rm "$built" >/dev/null 2>&1 || true; fi',
+  '[ -n "$built" ] || exit 0',
+  "for attempt in 1 2 3 4; do",
+  '  if [ "$(docker image inspect -f "{{.Id}}" "$IMAGE_TAG" 2>/dev/null)" = "$built" ]; then target="$IMAGE_TAG"',
+  '  elif [ "$(docker image inspect -f "{{len .RepoTags}}" "$built" 2>/dev/null)" = 0 ]; then target="$built"',
+  "  else exit 0; fi",
+  '  if [ "$attempt" = 4 ] && [ "$target" = "$IMAGE_TAG" ]; then docker image rm "$target" >/dev/null; exit; fi',
+  '  docker image rm "$target" >/dev/null 2>&1 || sleep 1',
+  "done",
 ].join("\n");
 
 /** Digest of what goes into the image: the Dockerfile, the bundle, image/ files, the base image. */

@@ -86,7 +86,7 @@ describe("dev stack", () => {
     ]);
     for (const build of builds) {
       assert.match(build.inputs.create, /^docker build -q .*--label io\.inference-runtime\.stack="\$STACK" .*-t "\$IMAGE_TAG" \.$/);
-      assert.match(build.inputs.delete, /docker image rm "\$IMAGE_TAG"/);
+      assert.match(build.inputs.delete, /target="\$IMAGE_TAG"[\s\S]*docker image rm "\$target"/);
       assert.equal(build.inputs.environment.BASE_IMAGE, "inference-runtime/node-base:20");
       assert.equal(build.inputs.environment.STACK, "dev");
       assert.equal(build.inputs.environment.DOCKER_BUILDKIT, "0");
