@@ -307,6 +307,8 @@ describe("graceful shutdown", () => {
     const elapsed = performance.now() - closedAt;
     const r = await slow;
     assert.ok(!r.events.some((e) => e.data === "[DONE]"), "stream was cut");
-    assert.ok(elapsed >= 300 && elapsed < 300 + CEILING_MS, `closed after ${elapsed} ms`);
+    // libuv's timers count whole milliseconds from a loop time read at the start of each turn, so
+    // the bound may end up to 1 ms early as measured from here.
+    assert.ok(elapsed >= 299 && elapsed < 300 + CEILING_MS, `closed after ${elapsed} ms`);
   });
 });
