@@ -1,17 +1,18 @@
 // The local one-node cluster (scripts/cluster/) as the Kubernetes end-to-end tests and the
 // benchmark use it: why it cannot run here, bringing it up (or using one that is up) with the
 // project's images imported, and port-forwards to what runs in it.
-import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
+import { ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { missingPlugins } from "./plugins";
 
 const ROOT = path.join(__dirname, "..", "..");
 const run = promisify(execFile);
 /** The storage class scripts/cluster/up.sh makes (hostPath volumes provisioned on demand). */
 export const LOCAL_STORAGE_CLASS = "local-hostpath";
 
-function clusterShell(script: string) {
+/** Runs `script` after sourcing scripts/cluster/env.sh (its functions and KUBECONFIG/PATH). */
+export function clusterShell(script: string) {
   return spawnSync("bash", ["-c", `source scripts/cluster/env.sh && ${script}`], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
 }
 
@@ -21,18 +22,10 @@ function clusterShell(script: string) {
  * where scripts/cluster/up.sh can bring a cluster up.
  */
 export function kubernetesBlocker(): string | undefined {
-  const pins = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies;
-  let installed: { name: string; kind: string; version: string }[] = [];
-  try {
-    installed = JSON.parse(execFileSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", timeout: 60_000 }));
-  } catch (err) {
-    return `\`pulumi plugin ls\` failed: ${(err as Error).message.split("\n")[0]}`;
-  }
-  const missing = ["kubernetes", "command"].filter(
-    (name) => !installed.some((p) => p.kind === "resource" && p.name === name && p.version === pins[`@pulumi/${name}`]),
-  );
-  if (missing.length > 0) {
-    const list = missing.map((n) => `${n} ${pins[`@pulumi/${n}`]}`).join(", ");
+  const plugins = missingPlugins(["kubernetes", "command"]);
+  if ("failed" in plugins) return plugins.failed;
+  if (plugins.missing.length > 0) {
+    const list = plugins.missing.join(", ");
     return `resource plugin(s) ${list} not installed: \`bash tools/offline/kubernetes-provider.sh\` builds the kubernetes one, or \`npm run pulumi -- plugin install resource <name> <version>\``;
   }
   if (spawnSync("docker", ["info"], { stdio: "ignore", timeout: 30_000 }).status !== 0) return "no Docker engine answers `docker info`";

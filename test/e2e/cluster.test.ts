@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { PATHS, PORTS } from "../../contract";
+import { clusterShell } from "../../scripts/lib/localCluster";
 
 const ROOT = path.join(__dirname, "..", "..");
 const run = promisify(execFile);
@@ -42,10 +43,9 @@ function clusterFacts(): Facts {
 
 /** Why the test cannot run here, or undefined. */
 function blocker(): string | undefined {
-  const env = (fn: string) => spawnSync("bash", ["-c", `source scripts/cluster/env.sh && ${fn}`], { cwd: ROOT, encoding: "utf8" });
-  const why = env("cluster_blocker");
+  const why = clusterShell("cluster_blocker");
   if (why.status !== 0) return why.stdout.trim() || why.stderr.trim() || "cluster_blocker failed";
-  if (env("cluster_running").status === 0)
+  if (clusterShell("cluster_running").status === 0)
     return "a local cluster is up already: this test brings up and removes its own (npm run cluster:down first)";
   if (spawnSync("docker", ["info"], { stdio: "ignore", timeout: 30_000 }).status !== 0)
     return "no Docker engine answers `docker info` (the pod's image is built there)";

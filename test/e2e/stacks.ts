@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../scripts/lib/freePort";
 import { DockerKind, labelledQueries, REMOVAL_ORDER, removeArgs } from "../../scripts/lib/labelled";
+import { missingPlugins } from "../../scripts/lib/plugins";
 import { PROGRAM_FILES } from "../../scripts/lib/programFiles";
 
 export { freePort };
@@ -115,18 +116,10 @@ export class ScratchProject {
  * the docker and command resource plugins at the versions package.json pins, and a Docker engine.
  */
 export function lifecycleBlocker(): string | undefined {
-  const pins = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies;
-  let installed: { name: string; kind: string; version: string }[] = [];
-  try {
-    installed = JSON.parse(execFileSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", timeout: 60_000 }));
-  } catch (err) {
-    return `\`pulumi plugin ls\` failed: ${(err as Error).message.split("\n")[0]}`;
-  }
-  const missing = ["docker", "command"].filter(
-    (name) => !installed.some((p) => p.kind === "resource" && p.name === name && p.version === pins[`@pulumi/${name}`]),
-  );
-  if (missing.length > 0) {
-    const list = missing.map((n) => `${n} ${pins[`@pulumi/${n}`]}`).join(", ");
+  const plugins = missingPlugins(["docker", "command"]);
+  if ("failed" in plugins) return plugins.failed;
+  if (plugins.missing.length > 0) {
+    const list = plugins.missing.join(", ");
     return `resource plugin(s) ${list} not installed: \`npm run pulumi -- plugin install resource <name> <version>\` (see README, Toolchain)`;
   }
   try {
