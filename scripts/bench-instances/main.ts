@@ -20,16 +20,13 @@ import { parseArgs } from "node:util";
 import { createInstance, terminateInstance } from "../../instances";
 import { stackNameOf } from "../../instances/ids";
 import { sweep } from "../bench-lifecycle/leftovers";
+import { median } from "../lib/median";
 import { compose, composeCommand, composeStack, IMAGES, writeComposeFile } from "./compose";
 import { containerMemory } from "./memory";
 
 const ROOT = path.join(__dirname, "..", "..");
 const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${msg}\n`);
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 interface Sample {

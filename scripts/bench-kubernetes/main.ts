@@ -15,14 +15,11 @@ import * as os from "node:os";
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
 import { forwardPort, kubernetesBlocker, localCluster } from "../lib/localCluster";
+import { median } from "../lib/median";
 import { lifecycleBlocker, ScratchProject } from "../../test/e2e/stacks";
 
 type Target = "docker" | "kubernetes";
 type Round = { up: number; noop: number; down: number };
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const quiet = { onOutput: () => undefined };
 

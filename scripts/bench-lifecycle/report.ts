@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import { fmt, Measure, progress } from "./common";
 import { Breakdown } from "./eventLog";
+import { median } from "../lib/median";
 
 const MEASURES: { key: Measure; label: string }[] = [
   { key: "up", label: "up from nothing to smoke test passed" },
@@ -33,12 +34,6 @@ interface Stats {
   median: number;
   min: number;
   max: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 const stats = (runs: number[]): Stats => ({ runs, median: median(runs), min: Math.min(...runs), max: Math.max(...runs) });
