@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { engineEnvironment } from "../host/engine";
-import { deployScript, ROOT_DIR } from "../program/deployScripts";
+import { deployScript, gateTimeout, ROOT_DIR } from "../program/deployScripts";
 
 export interface HealthGateArgs {
   /** The container to wait for; the wait reruns whenever it is replaced (its ID changes). */
@@ -39,7 +39,7 @@ export class HealthGate extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        customTimeouts: { create: `${Math.ceil(args.timeoutSeconds / 60) + 5}m` },
+        customTimeouts: { create: gateTimeout(args.timeoutSeconds) },
       },
     );
     this.result = wait.stdout;

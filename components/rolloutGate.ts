@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { deployScript, ROOT_DIR } from "../program/deployScripts";
+import { deployScript, gateTimeout, ROOT_DIR } from "../program/deployScripts";
 
 /** Which cluster kubectl talks to: the Kubernetes provider's own settings, as Pulumi users give them. */
 export interface ClusterAccess {
@@ -51,7 +51,7 @@ export class RolloutGate extends pulumi.ComponentResource {
         environment,
         triggers: [d.metadata.uid, d.metadata.generation],
       },
-      { parent: this, customTimeouts: { create: `${Math.ceil(args.timeoutSeconds / 60) + 5}m` } },
+      { parent: this, customTimeouts: { create: gateTimeout(args.timeoutSeconds) } },
     );
     this.result = wait.stdout;
     this.registerOutputs({ result: this.result });

@@ -2,20 +2,13 @@
 // what it needs (images it can pull) is required; the Docker target's keys keep their meaning.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseStackConfig, resolveConfig } from "../../config/defaults";
+import { parseStackConfig, resolveConfig } from "../../config/defaults";
+import { configProblems } from "./harness";
 
 const NS = "inference-runtime";
 const IMAGES = { mockVllm: "m:1", workerAgent: "w:1" };
 
-function problems(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw, NS);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("kubernetes config validation", () => {
   const cases: [string, unknown, RegExp][] = [

@@ -3,21 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ConfigError, parseStackConfig, resolveConfig } from "../../config/defaults";
-import { stackConfig } from "./harness";
+import { parseStackConfig, resolveConfig } from "../../config/defaults";
+import { configProblems, stackConfig } from "./harness";
 
 const NS = "inference-runtime";
 const id = { project: NS, stack: "test" };
 
-function problems(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw, NS);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("stack config validation", () => {
   const cases: [string, unknown, RegExp][] = [

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { ConfigError, parseStackConfig } from "../../config/defaults";
 import { bundled, ROOT } from "../lib/bundle";
 
 export { ROOT };
@@ -37,6 +38,17 @@ export interface DeclaredOptions {
 export function useFakeDocker(): void {
   const fake = path.join(ROOT, "test", "unit", "fake-docker");
   if (!process.env.PATH?.startsWith(fake)) process.env.PATH = `${fake}${path.delimiter}${process.env.PATH}`;
+}
+
+/** Every problem the stack config schema reports for `raw` (none: []), each as the program prints it. */
+export function configProblems(raw: unknown): string[] {
+  try {
+    parseStackConfig(raw, PROJECT);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems;
+  }
+  return [];
 }
 
 /** Project defaults from Pulumi.yaml overlaid with Pulumi.<stack>.yaml, as the CLI would merge them. */
