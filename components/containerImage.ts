@@ -5,9 +5,9 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RuntimeConfig } from "../config/defaults";
-import { engineEnvironment } from "../host/engine";
-
-const ROOT = path.join(__dirname, "..");
+import { EngineTarget, TLS_PRELUDE } from "../host/engineTarget";
+import { engineCommandEnvironment } from "../deploy/scripts";
+import { ROOT_DIR, serviceBundle, writeIfChanged } from "../deploy/bundles";
 
 export type ContainerImageArgs =
   | {
@@ -21,8 +21,8 @@ export type ContainerImageArgs =
       config: RuntimeConfig;
       /** The folder under `services/` to build, tagged `inference-runtime/<service>:<stack>`. */
       service: "mock-vllm" | "worker-agent";
-      /** Engine address for the docker CLI when it comes from `docker:host`. */
-      dockerHost?: string;
+      /** The engine to build on (the docker provider's). */
+      engine: EngineTarget;
     };
 
 /**
@@ -58,10 +58,12 @@ export class ContainerImage extends pulumi.ComponentResource {
       this.source = `image ${args.image}`;
     } else {
       const { stack, images } = args.config;
-      const context = path.join(ROOT, "services", args.service);
-      requireBundle(context, this);
+      const context = path.join(ROOT_DIR, "services", args.service);
       const tag = `inference-runtime/${args.service}:${stack}`;
-      const digest = contextDigest(context, images.buildBase);
+      const { bytes, file } = serviceBundle(args.service);
+      // The Dockerfile COPYs the bundle: made from the sources now, on disk only for an update.
+      if (!pulumi.runtime.isDryRun()) writeIfChanged(file, bytes);
+      const digest = imageDigest(context, bytes, images.buildBase);
       this.source = `build ${tag} ${digest}`;
       const build = new command.local.Command(
         `${name}-build`,
@@ -70,13 +72,15 @@ export class ContainerImage extends pulumi.ComponentResource {
           delete: REMOVE_SCRIPT,
           dir: context,
           environment: {
-            ...engineEnvironment(args.dockerHost),
+            ...engineCommandEnvironment(args.engine),
             IMAGE_TAG: tag,
             BASE_IMAGE: images.buildBase,
+            // Relative to `dir`, so the state does not depend on where the checkout is.
+            LOCAL_BASE_SCRIPT: isLocalBase(images.buildBase) ? "../../deploy/base-image.sh" : "",
             STACK: stack,
             DOCKER_BUILDKIT: "0",
           },
-          // A new bundle, Dockerfile or base image is a new image: rebuild, then remove the old one.
+          // New sources, Dockerfile or base image: a new image. Rebuild, then remove the old one.
           triggers: [digest],
         },
         { parent: this, replaceOnChanges: ["*"] },
@@ -91,15 +95,18 @@ export class ContainerImage extends pulumi.ComponentResource {
 // The classic builder is in every engine and needs neither buildx nor a frontend image from a
 // registry; `-q` prints only the new image's ID, which becomes the command's stdout.
 const BUILD_SCRIPT = [
-  'docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg STACK="$STACK"',
-  '--label io.inference-runtime.stack="$STACK" --label io.inference-runtime.role=image -t "$IMAGE_TAG" .',
-].join(" ");
+  TLS_PRELUDE,
+  '[ -z "$LOCAL_BASE_SCRIPT" ] || bash "$LOCAL_BASE_SCRIPT" >&2 || exit',
+  'docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg STACK="$STACK" ' +
+    '--label io.inference-runtime.stack="$STACK" --label io.inference-runtime.role=image -t "$IMAGE_TAG" .',
+].join("\n");
 
 // Removes this build's image: by tag while the tag still names it, else (a newer build took the
 // tag) the image by ID once no tag names it. Engine 20.10 can fail a removal midway ("unrecognized
 // image ID") while other stacks remove images sharing its layers, leaving it untagged: so a few
 // tries, each looking again at what is left. Only a failure to remove the tag is an error.
 const REMOVE_SCRIPT = [
+  TLS_PRELUDE,
   'built="$(printf %s "$PULUMI_COMMAND_STDOUT" | tail -n 1)"',
   '[ -n "$built" ] || exit 0',
   "for attempt in 1 2 3 4; do",
@@ -111,11 +118,20 @@ const REMOVE_SCRIPT = [
   "done",
 ].join("\n");
 
-/** Digest of what goes into the image: the Dockerfile, the bundle, image/ files, the base image. */
-export function contextDigest(context: string, baseImage: string): string {
-  const hash = crypto.createHash("sha256").update(`base=${baseImage}\n`);
-  const files = ["Dockerfile", path.join("dist", "main.js"), ...listFiles(context, "image")];
-  for (const rel of files.sort()) {
+/** The project's own base image (deploy/base-image.sh makes it from this host's `node`). */
+export function isLocalBase(image: string): boolean {
+  return image.startsWith(`${LOCAL_BASE_REPOSITORY}:`);
+}
+const LOCAL_BASE_REPOSITORY = "inference-runtime/node-base";
+
+/**
+ * Digest of what goes into the image: the bundle made from the sources, the Dockerfile, image/
+ * files and the base image (for the local base, also the Node.js it is made from).
+ */
+export function imageDigest(context: string, bundleBytes: Buffer, baseImage: string): string {
+  const base = isLocalBase(baseImage) ? `${baseImage} node ${process.version}` : baseImage;
+  const hash = crypto.createHash("sha256").update(`base=${base}\n`).update("bundle\n").update(bundleBytes).update("\n");
+  for (const rel of ["Dockerfile", ...listFiles(context, "image")].sort()) {
     const file = path.join(context, rel);
     hash
       .update(`${rel}\n`)
@@ -131,11 +147,4 @@ function listFiles(root: string, rel: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? listFiles(root, path.join(rel, e.name)) : [path.join(rel, e.name)]));
-}
-
-// The Dockerfiles copy a prebuilt bundle; without it the build fails deep inside Docker.
-function requireBundle(context: string, resource: pulumi.Resource): void {
-  const bundle = path.join(context, "dist", "main.js");
-  if (fs.existsSync(bundle) || pulumi.runtime.isDryRun()) return;
-  throw new pulumi.ResourceError(`${bundle} is missing: run \`npm run build:services\` (or \`npm run up\`, which does) first`, resource);
 }

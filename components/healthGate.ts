@@ -1,21 +1,21 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { engineEnvironment } from "../host/engine";
-import { deployScript, gateTimeout, ROOT_DIR } from "../program/deployScripts";
+import { EngineTarget } from "../host/engineTarget";
+import { deployScript, engineCommandEnvironment, gateTimeout, ROOT_DIR } from "../deploy/scripts";
 
 export interface HealthGateArgs {
   /** The container to wait for; the wait reruns whenever it is replaced (its ID changes). */
   container: docker.Container;
   /** How long to wait for a passing healthcheck, in seconds. */
   timeoutSeconds: number;
-  /** Engine address for the docker CLI when it comes from `docker:host`. */
-  dockerHost?: string;
+  /** The engine the container runs on (the docker provider's). */
+  engine: EngineTarget;
 }
 
 /**
  * Holds back everything that depends on a container until the container passes its healthcheck
- * (scripts/wait-healthy.ts). Unlike the provider's own `wait`, it fails within seconds when the
+ * (deploy/wait-healthy.ts). Unlike the provider's own `wait`, it fails within seconds when the
  * container exits or restarts, and every failure carries the container's last log lines, probe
  * outputs, exit code and restart count.
  */
@@ -28,10 +28,10 @@ export class HealthGate extends pulumi.ComponentResource {
     const wait = new command.local.Command(
       `${name}-wait`,
       {
-        create: deployScript("wait-healthy", this),
+        create: deployScript("wait-healthy"),
         dir: ROOT_DIR,
         environment: {
-          ...engineEnvironment(args.dockerHost),
+          ...engineCommandEnvironment(args.engine),
           WAIT_CONTAINER: args.container.name,
           WAIT_TIMEOUT_S: String(args.timeoutSeconds),
         },

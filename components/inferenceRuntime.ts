@@ -125,5 +125,5 @@ function serviceImage(
   service: "mock-vllm" | "worker-agent",
   engine: EngineFeatures,
 ): ContainerImageArgs {
-  return image ? { config, image } : { config, service, dockerHost: engine.configuredHost };
+  return image ? { config, image } : { config, service, engine: engine.target };
 }

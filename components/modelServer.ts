@@ -100,7 +100,7 @@ export class ModelServer extends pulumi.ComponentResource {
     );
     this.ready = new HealthGate(
       `${name}-ready`,
-      { container: this.container, timeoutSeconds: waitSeconds, dockerHost: args.engine.configuredHost },
+      { container: this.container, timeoutSeconds: waitSeconds, engine: args.engine.target },
       { parent: this },
     );
     this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, ips: this.ips, ready: this.ready.result });

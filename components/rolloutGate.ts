@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { deployScript, gateTimeout, ROOT_DIR } from "../program/deployScripts";
+import { deployScript, gateTimeout, ROOT_DIR } from "../deploy/scripts";
 
 /** Which cluster kubectl talks to: the Kubernetes provider's own settings, as Pulumi users give them. */
 export interface ClusterAccess {
@@ -21,7 +21,7 @@ export interface RolloutGateArgs {
 }
 
 /**
- * Holds back `pulumi up` until the Deployment's current revision is ready (scripts/wait-rollout.ts).
+ * Holds back `pulumi up` until the Deployment's current revision is ready (deploy/wait-rollout.ts).
  * Unlike the provider's own await, it fails within seconds when a container crash-loops or cannot
  * get its image, and the failure carries the container's last log lines and the pod's events.
  */
@@ -46,7 +46,7 @@ export class RolloutGate extends pulumi.ComponentResource {
     const wait = new command.local.Command(
       `${name}-wait`,
       {
-        create: deployScript("wait-rollout", this),
+        create: deployScript("wait-rollout"),
         dir: ROOT_DIR,
         environment,
         triggers: [d.metadata.uid, d.metadata.generation],

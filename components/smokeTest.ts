@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { deployScript, ROOT_DIR } from "../program/deployScripts";
+import { deployScript, ROOT_DIR } from "../deploy/scripts";
 import { RuntimeSecrets } from "../config/load";
 
 export interface SmokeTestArgs {
@@ -20,7 +20,7 @@ export interface SmokeTestArgs {
 
 /**
  * A post-deploy check run by `pulumi up`: one real chat completion through the official client and
- * the agent's readiness (scripts/smoke-test.ts). It reruns whenever the model server is replaced.
+ * the agent's readiness (deploy/smoke-test.ts). It reruns whenever the model server is replaced.
  */
 export class SmokeTest extends pulumi.ComponentResource {
   /** What the test printed: the answer and token usage. */
@@ -34,7 +34,7 @@ export class SmokeTest extends pulumi.ComponentResource {
     const run = new command.local.Command(
       `${name}-command`,
       {
-        create: deployScript("smoke-test", this),
+        create: deployScript("smoke-test"),
         dir: ROOT_DIR,
         environment,
         triggers: args.triggers,

@@ -70,7 +70,7 @@ export class WorkerAgent extends pulumi.ComponentResource {
     this.containerName = this.container.name;
     this.ready = new HealthGate(
       `${name}-ready`,
-      { container: this.container, timeoutSeconds: 60, dockerHost: args.engine.configuredHost },
+      { container: this.container, timeoutSeconds: 60, engine: args.engine.target },
       { parent: this },
     );
     this.registerOutputs({ containerName: this.containerName, ready: this.ready.result });

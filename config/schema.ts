@@ -86,7 +86,7 @@ const imagesSchema = z
     mockVllm: name.optional(),
     /** prebuilt worker-agent image; built from `services/worker-agent` when unset. Committed stacks: —. */
     workerAgent: name.optional(),
-    /** base image of those builds (`node:20-slim` when unset). Committed stacks: `inference-runtime/node-base:20` (made locally by `tools/offline/base-image.sh`) (both stacks). */
+    /** base image of those builds (`node:20-slim` when unset). Committed stacks: `inference-runtime/node-base:20` (made locally by `deploy/base-image.sh`) (both stacks). */
     buildBase: name.optional(),
   })
   .strict();

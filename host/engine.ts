@@ -2,26 +2,13 @@
 // engine (the same one the docker provider will use), whether it answers, its API version and
 // its runtimes. No Pulumi import: the caller passes the `docker:host` setting and raises errors.
 import { execFileSync } from "node:child_process";
+import { dockerEnv, EngineTarget, targetProblem } from "./engineTarget";
 
 /** Docker Engine 20.10 speaks API 1.41: the oldest engine this program is tested against. */
 export const MIN_ENGINE_API = "1.41";
 /** `healthcheck.startInterval` reaches the engine only from API 1.44 (Engine 25.0) on. */
 export const START_INTERVAL_API = "1.44";
-export const DEFAULT_SOCKET = "unix:///var/run/docker.sock";
-
-export interface EngineTarget {
-  /** The address the docker CLI and the docker provider are pointed at. */
-  host: string;
-  /** Where that address came from, for messages. */
-  source: "docker:host" | "DOCKER_HOST" | "default socket";
-}
-
-/** The provider's own order: its `docker:host` config, then DOCKER_HOST, then the local socket. */
-export function engineTarget(configuredHost: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineTarget {
-  if (configuredHost) return { host: configuredHost, source: "docker:host" };
-  if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: "DOCKER_HOST" };
-  return { host: DEFAULT_SOCKET, source: "default socket" };
-}
+export { DEFAULT_SOCKET, EngineTarget, engineEnvironment, engineTarget, targetProblem } from "./engineTarget";
 
 /** True for engines on this machine, whose published ports can be probed by binding them here. */
 export function isLocalEngine(target: EngineTarget): boolean {
@@ -40,7 +27,8 @@ export interface EngineReport {
 
 /** Runs the docker CLI against the target engine; throws with the CLI's stderr. */
 export function dockerCli(target: EngineTarget, args: string[], timeoutMs = 15_000): string {
-  return execFileSync("docker", ["-H", target.host, ...args], {
+  return execFileSync("docker", args, {
+    env: dockerEnv(target),
     encoding: "utf8",
     timeout: timeoutMs,
     stdio: ["ignore", "pipe", "pipe"],
@@ -78,6 +66,8 @@ export function apiAtLeast(apiVersion: string, wanted: string): boolean {
 /** Why the program cannot use this engine, or undefined when it can. */
 export function engineProblem(report: EngineReport): string | undefined {
   const { host, source } = report.target;
+  const mismatch = targetProblem(report.target);
+  if (mismatch) return mismatch;
   if (report.error !== undefined) {
     const via =
       source === "default socket" ? "the default socket; set DOCKER_HOST or `docker:host` to use another engine" : `from ${source}`;
@@ -112,25 +102,17 @@ export function inspectRuntimes(target: EngineTarget): RuntimesReport {
   }
 }
 
-/**
- * Environment for docker CLI calls made by commands during `up`: they inherit DOCKER_HOST from
- * Pulumi, but an address given only as `docker:host` must be passed on.
- */
-export function engineEnvironment(configuredHost: string | undefined): Record<string, string> {
-  return configuredHost ? { DOCKER_HOST: configuredHost } : {};
-}
-
 /** What the components need to know about the engine they declare containers on. */
 export interface EngineFeatures {
   /** The engine accepts `healthcheck.startInterval` (API 1.44+). */
   startInterval: boolean;
-  /** The `docker:host` setting, passed on to commands that run the docker CLI. */
-  configuredHost?: string;
+  /** The engine, passed on to commands that run the docker CLI. */
+  target: EngineTarget;
 }
 
 export function engineFeatures(report: EngineReport): EngineFeatures {
   return {
     startInterval: report.apiVersion !== undefined && apiAtLeast(report.apiVersion, START_INTERVAL_API),
-    configuredHost: report.target.source === "docker:host" ? report.target.host : undefined,
+    target: report.target,
   };
 }

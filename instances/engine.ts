@@ -4,11 +4,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { EngineTarget, engineProblem } from "../host/engine";
+import { dockerEnv } from "../host/engineTarget";
 
 const run = promisify(execFile);
 
 async function docker(target: EngineTarget, args: string[]): Promise<string> {
-  const { stdout } = await run("docker", ["-H", target.host, ...args], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run("docker", args, { env: dockerEnv(target), timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
   return stdout;
 }
 

@@ -3,8 +3,6 @@
 // of the same id changes nothing), terminate destroys the stack and removes it, and bad input
 // is refused before anything exists. See docs/instances.md.
 import { ConcurrentUpdateError, OutputMap, Stack, StackAlreadyExistsError } from "@pulumi/pulumi/automation";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { localUrl, PORTS } from "../contract";
 import { EngineTarget, engineTarget } from "../host/engine";
 import { diagnosis } from "./diagnosis";
@@ -12,7 +10,7 @@ import { ContainerState, containersByStack, engineUnusable, networkProblem } fro
 import { isInstanceStack, parseInstanceId, stackNameOf } from "./ids";
 import { InstanceInputError, InstancePlan, planInstance, PROJECT } from "./options";
 import { backendStacks, existingStack, newStack, readConfig, writeConfig } from "./stacks";
-import { PROGRAM_ROOT, purgeStackFiles, removeWorkspace, StateLocation, stateLocation } from "./state";
+import { purgeStackFiles, removeWorkspace, StateLocation, stateLocation } from "./state";
 
 export { InstanceInputError } from "./options";
 export { parseSettings } from "./options";
@@ -123,7 +121,6 @@ export class InstanceFailure extends Error {
 export async function createInstance(id: string, options: CreateInstanceOptions): Promise<Instance> {
   const plan = planInstance(id, options);
   await checkEngine(plan);
-  requireBundles();
   const loc = stateLocation(options.stateDir);
   const progress = options.onProgress ?? (() => undefined);
 
@@ -225,14 +222,6 @@ async function checkEngine(plan: InstancePlan): Promise<void> {
   if (unusable) throw new InstanceFailure(unusable);
   const missing = await networkProblem(plan.engine, plan.network);
   if (missing) throw new InstanceInputError([missing]);
-}
-
-// The stacks build their images from the bundles and run the health gate's bundle; building them
-// here would race between parallel creates, so they must exist before (npm run bootstrap).
-function requireBundles(): void {
-  const bundles = ["services/mock-vllm/dist/main.js", "services/worker-agent/dist/main.js", "dist/scripts/wait-healthy.js"];
-  const missing = bundles.filter((b) => !fs.existsSync(path.join(PROGRAM_ROOT, b)));
-  if (missing.length > 0) throw new InstanceFailure(`${missing.join(", ")} missing: run \`npm run bootstrap\` once first`);
 }
 
 // Two ids sharing their first 12 hex digits would share a stack: refuse rather than take it over.

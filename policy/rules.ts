@@ -116,7 +116,7 @@ export function imagesPinned(view: ResourceView): string[] {
       const triggers = view.props.triggers;
       if (known(triggers) && asArray(triggers).length === 0) {
         found.push(
-          `${describe(view)} builds ${tag} without a content digest in its triggers: a changed bundle or Dockerfile would not rebuild it; pass the context digest (contextDigest) as a trigger`,
+          `${describe(view)} builds ${tag} without a content digest in its triggers: a changed bundle or Dockerfile would not rebuild it; pass the image digest (imageDigest) as a trigger`,
         );
       }
       return found;

@@ -5,6 +5,7 @@ import { resolveConfig } from "../config/defaults";
 import { LoadedConfig } from "../config/load";
 import { DEFAULT_DEVICE, DEFAULT_RUNTIME } from "../config/schema";
 import { engineFeatures, engineProblem, engineTarget, inspectEngine, inspectRuntimes } from "../host/engine";
+import { DockerSettings } from "../host/engineTarget";
 import { resolveDevice } from "../host/device";
 import { takenPorts } from "../host/ports";
 import { InferenceRuntime } from "../components/inferenceRuntime";
@@ -13,7 +14,7 @@ import { containerNames, keptOnDestroy, publishedPortKeys } from "../spec/contai
 
 export async function dockerProgram({ namespace, config: stackConfig, secrets }: LoadedConfig) {
   const isPreview = pulumi.runtime.isDryRun();
-  const target = engineTarget(new pulumi.Config("docker").get("host"));
+  const target = engineTarget(dockerSettings());
   const engine = inspectEngine(target);
   const problem = engineProblem(engine);
   if (problem) throw new pulumi.RunError(problem);
@@ -48,4 +49,10 @@ export async function dockerProgram({ namespace, config: stackConfig, secrets }:
     smokeTestResult: runtime.smokeTest?.result,
     modelServerSpecDigest: runtime.serverSpecDigest,
   };
+}
+
+/** The docker provider's own settings that name the engine; secret ones read without a warning. */
+function dockerSettings(): DockerSettings {
+  const keys = ["host", "certPath", "caMaterial", "certMaterial", "keyMaterial"] as const;
+  return Object.fromEntries(keys.map((key) => [key, pulumi.runtime.getConfig(`docker:${key}`)]).filter(([, v]) => v !== undefined));
 }

@@ -26,5 +26,5 @@ bash scripts/build-services.sh >&2
 if [ "${1:-}" != "--no-engine" ]; then
   step "ensuring a Docker engine and the base image"
   bash tools/offline/docker-engine.sh >&2
-  bash tools/offline/base-image.sh >&2
+  bash deploy/base-image.sh >&2
 fi

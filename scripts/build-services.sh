@@ -9,7 +9,7 @@
 # A service whose src/main.ts does not exist is skipped with a warning.
 #
 # With --images it then makes sure a Docker engine and the local base image
-# exist (tools/offline/docker-engine.sh, tools/offline/base-image.sh) and builds
+# exist (tools/offline/docker-engine.sh, deploy/base-image.sh) and builds
 #   inference-runtime/<svc>:local
 # (for running the images by hand and for the image tests; the Pulumi program
 # builds and removes its own inference-runtime/<svc>:<stack> images)
@@ -84,9 +84,9 @@ done
 # The health gate and the smoke test run on every deploy, on its critical path: bundled, each
 # starts in a tenth of a second instead of half a second or more through tsx.
 for script in wait-healthy wait-rollout smoke-test; do
-  "$ESBUILD" "$REPO_ROOT/scripts/$script.ts" --bundle --platform=node --target=node20 \
+  "$ESBUILD" "$REPO_ROOT/deploy/$script.ts" --bundle --platform=node --target=node20 \
     --outfile="$REPO_ROOT/dist/scripts/$script.js" --log-level=warning \
-    || die "esbuild failed for scripts/$script.ts"
+    || die "esbuild failed for deploy/$script.ts"
 done
 say "bundled the deploy-time scripts -> dist/scripts/"
 
@@ -98,7 +98,7 @@ if [ "${#bundled[@]}" -eq 0 ]; then
   exit 0
 fi
 bash "$REPO_ROOT/tools/offline/docker-engine.sh"
-bash "$REPO_ROOT/tools/offline/base-image.sh"
+bash "$REPO_ROOT/deploy/base-image.sh"
 
 if [ -z "${DOCKER_BUILDKIT:-}" ]; then
   if docker buildx version >/dev/null 2>&1; then

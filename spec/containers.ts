@@ -101,7 +101,7 @@ function mockEnv(cfg: RuntimeConfig): string[] {
 /**
  * The probe must exist in the image: python3 in vLLM's, node in ours (neither is sure to have
  * curl). Engines below API 1.44 refuse a start interval; there the health gate's own probes
- * give the fast first check (see scripts/wait-healthy.ts).
+ * give the fast first check (see deploy/wait-healthy.ts).
  */
 export function healthcheck(cfg: RuntimeConfig, engine: Pick<EngineFeatures, "startInterval">) {
   const url = localUrl("127.0.0.1", PORTS.api, PATHS.serverHealth);

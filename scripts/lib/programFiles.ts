@@ -7,6 +7,7 @@ export const PROGRAM_FILES = [
   "spec",
   "host",
   "program",
+  "deploy",
   "components",
   "policy",
   "services",

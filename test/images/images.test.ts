@@ -92,7 +92,7 @@ describe("service images on the real engine", () => {
 
   it("passes the post-deploy smoke test, which fails with the reason on a wrong model name", async () => {
     const smoke = (model: string) =>
-      run("node", ["--import", "tsx", "scripts/smoke-test.ts"], {
+      run("node", ["--import", "tsx", "deploy/smoke-test.ts"], {
         cwd: ROOT,
         timeout: 60_000,
         env: { ...process.env, SMOKE_API_URL: apiUrl, SMOKE_AGENT_URL: agentUrl, SMOKE_MODEL: model, SMOKE_TIMEOUT_S: "3" },

@@ -78,12 +78,9 @@ export async function runProgram(
   useFakeDocker();
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
-    flat[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    flat[fullKey(key)] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(
-    flat,
-    secretKeys.map((k) => `${PROJECT}:${k}`),
-  );
+  pulumi.runtime.setAllConfig(flat, secretKeys.map(fullKey));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -115,6 +112,9 @@ export async function runProgram(
   await settle();
   return { resources, outputs, parents, options };
 }
+
+/** A key of the project's namespace ("model"), or of another one as given ("docker:host"). */
+const fullKey = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
 
 const nameOfUrn = (urn: string) => urn.split("::").pop()!;
 

@@ -6,7 +6,7 @@ import { parseStackConfig, resolveConfig } from "../../config/defaults";
 import { apiAtLeast, engineFeatures, engineTarget } from "../../host/engine";
 import { takenPorts } from "../../host/ports";
 import { agentHealthcheck, healthcheck } from "../../spec/containers";
-import { ContainerState, judge, probeCommand } from "../../scripts/wait-healthy";
+import { ContainerState, judge, probeCommand } from "../../deploy/wait-healthy";
 import { useFakeDocker } from "./harness";
 
 useFakeDocker();
@@ -31,7 +31,7 @@ describe("engine features", () => {
     assert.deepEqual(engineTarget("ssh://a", { DOCKER_HOST: "tcp://b:2375" }), { host: "ssh://a", source: "docker:host" });
     assert.deepEqual(engineTarget(undefined, { DOCKER_HOST: "tcp://b:2375" }), { host: "tcp://b:2375", source: "DOCKER_HOST" });
     assert.equal(engineTarget(undefined, {}).source, "default socket");
-    assert.equal(engineFeatures({ target: engineTarget("ssh://a"), apiVersion: "1.41" }).configuredHost, "ssh://a");
+    assert.equal(engineFeatures({ target: engineTarget("ssh://a"), apiVersion: "1.41" }).target.host, "ssh://a");
   });
 });
 

@@ -85,7 +85,12 @@ describe("dev stack", () => {
       "inference-runtime/worker-agent:dev",
     ]);
     for (const build of builds) {
-      assert.match(build.inputs.create, /^docker build -q .*--label io\.inference-runtime\.stack="\$STACK" .*-t "\$IMAGE_TAG" \.$/);
+      assert.match(build.inputs.create, /^docker build -q .*--label io\.inference-runtime\.stack="\$STACK" .*-t "\$IMAGE_TAG" \.$/m);
+      // The project's local base is made first when the engine lacks it (a fresh host).
+      assert.equal(build.inputs.environment.LOCAL_BASE_SCRIPT, "../../deploy/base-image.sh");
+      assert.match(build.inputs.create, /bash "\$LOCAL_BASE_SCRIPT"[^\n]*\ndocker build/);
+      // The docker CLI goes to the provider's engine (here: the default socket).
+      assert.equal(build.inputs.environment.DOCKER_HOST, "unix:///var/run/docker.sock");
       assert.match(build.inputs.delete, /target="\$IMAGE_TAG"[\s\S]*docker image rm "\$target"/);
       assert.equal(build.inputs.environment.BASE_IMAGE, "inference-runtime/node-base:20");
       assert.equal(build.inputs.environment.STACK, "dev");
@@ -120,7 +125,11 @@ describe("dev stack", () => {
     assert.equal(server.inputs.wait, false);
     const gate = byType(resources, "command:local:Command").find((c) => c.name === "runtime-server-ready-wait")!;
     assert.equal(gate.inputs.create, "node dist/scripts/wait-healthy.js");
-    assert.deepEqual(gate.inputs.environment, { WAIT_CONTAINER: "inference-runtime-dev-model-server", WAIT_TIMEOUT_S: "120" });
+    assert.deepEqual(gate.inputs.environment, {
+      DOCKER_HOST: "unix:///var/run/docker.sock",
+      WAIT_CONTAINER: "inference-runtime-dev-model-server",
+      WAIT_TIMEOUT_S: "120",
+    });
     assert.deepEqual(gate.inputs.triggers, [server.id]);
     assert.equal(options["runtime-server-ready-wait"].customTimeouts.create, "7m");
   });

@@ -61,4 +61,22 @@ describe("secrets", () => {
     const plain = withSecretEnv(["A=1"], [["UNSET", undefined]]);
     assert.deepEqual(plain, ["A=1"]);
   });
+
+  it("hands the docker provider's TLS key material to the commands' docker CLI only as a secret", async () => {
+    const tls = {
+      "docker:host": "tcp://127.0.0.1:2376",
+      "docker:caMaterial": "CA",
+      "docker:certMaterial": "CERT",
+      "docker:keyMaterial": "KEY-SECRET",
+    };
+    const result = await runProgram("dev", { ...stackConfig("dev"), ...tls }, ["docker:keyMaterial"]);
+    const commands = result.resources.filter((r) => r.name.endsWith("-build") || r.name.endsWith("-ready-wait"));
+    assert.equal(commands.length, 4);
+    for (const command of commands) {
+      assert.equal(command.inputs.environment[specialSigKey], specialSecretSig, `${command.name}: environment sent as plain text`);
+      assert.equal(command.inputs.environment.value.DOCKER_KEY_MATERIAL, "KEY-SECRET");
+      assert.equal(command.inputs.environment.value.DOCKER_HOST, "tcp://127.0.0.1:2376");
+    }
+    assert.ok(!JSON.stringify(result.outputs).includes("KEY-SECRET"));
+  });
 });

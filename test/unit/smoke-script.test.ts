@@ -7,7 +7,7 @@ import { bundled } from "../lib/bundle";
 
 function smoke(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SMOKE_")));
-  return spawnSync("node", [bundled("scripts/smoke-test.ts")], { cwd: ROOT, env: { ...clean, ...env }, encoding: "utf8", timeout: 30_000 });
+  return spawnSync("node", [bundled("deploy/smoke-test.ts")], { cwd: ROOT, env: { ...clean, ...env }, encoding: "utf8", timeout: 30_000 });
 }
 
 it("names every missing required variable", () => {

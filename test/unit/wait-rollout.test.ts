@@ -1,7 +1,7 @@
-// The rollout gate's verdict (scripts/wait-rollout.ts) from one look at a Deployment and its pods.
+// The rollout gate's verdict (deploy/wait-rollout.ts) from one look at a Deployment and its pods.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Deployment, judgeRollout, Pod } from "../../scripts/wait-rollout";
+import { Deployment, judgeRollout, Pod } from "../../deploy/wait-rollout";
 
 const deployment = (status: Deployment["status"], replicas = 1, generation = 2): Deployment => ({
   metadata: { generation },

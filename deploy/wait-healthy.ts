@@ -7,12 +7,16 @@
 // first probe does not wait for the engine's interval (engines below API 1.44 know no start
 // interval); the engine's own probes keep their steady-state interval.
 //
-// Environment: WAIT_CONTAINER (required), WAIT_TIMEOUT_S (default 120), DOCKER_HOST.
+// Environment: WAIT_CONTAINER (required), WAIT_TIMEOUT_S (default 120), DOCKER_HOST and the TLS
+// variables of host/engineTarget.ts.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { dockerEnv, targetFromEnvironment } from "../host/engineTarget";
 
 const run = promisify(execFile);
 const POLL_MS = 500;
+// The engine the program named in DOCKER_HOST (and its TLS settings), for every docker call.
+const ENV = dockerEnv(targetFromEnvironment());
 const LOG_LINES = 30;
 
 /** The parts of `docker inspect` this script reads. */
@@ -55,7 +59,7 @@ export function probeCommand(test: string[] | undefined): string[] | undefined {
 }
 
 async function docker(args: string[], timeoutMs = 30_000): Promise<string> {
-  return (await run("docker", args, { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 })).stdout;
+  return (await run("docker", args, { env: ENV, timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 })).stdout;
 }
 
 async function inspect(name: string): Promise<ContainerState> {
@@ -69,7 +73,7 @@ async function inspect(name: string): Promise<ContainerState> {
 
 async function probeOnce(name: string, cmd: string[]): Promise<{ ok: boolean; output: string }> {
   try {
-    const { stdout, stderr } = await run("docker", ["exec", name, ...cmd], { timeout: 30_000 });
+    const { stdout, stderr } = await run("docker", ["exec", name, ...cmd], { env: ENV, timeout: 30_000 });
     return { ok: true, output: (stdout + stderr).trim() };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
@@ -121,6 +125,7 @@ export async function diagnosis(name: string, reason: string, waitedMs: number, 
   if (lastProbe) lines.push(`last probe run by this check: ${lastProbe}`);
   try {
     const { stdout, stderr } = await run("docker", ["logs", "--tail", String(LOG_LINES), name], {
+      env: ENV,
       timeout: 30_000,
       maxBuffer: 8 * 1024 * 1024,
     });
