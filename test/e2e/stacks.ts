@@ -120,7 +120,7 @@ export function lifecycleBlocker(): string | undefined {
   if ("failed" in plugins) return plugins.failed;
   if (plugins.missing.length > 0) {
     const list = plugins.missing.join(", ");
-    return `resource plugin(s) ${list} not installed: \`npm run pulumi -- plugin install resource <name> <version>\` (see README, Toolchain)`;
+    return `resource plugin(s) ${list} not installed: \`npm run pulumi -- plugin install resource <name> <version>\` (see README, Prerequisites)`;
   }
   try {
     execFileSync("docker", ["info"], { stdio: "ignore", timeout: 30_000 });
