@@ -47,6 +47,23 @@ describe("CI workflows", () => {
     for (const u of thirdParty) assert.match(u, PINNED, `${u} is not pinned to a commit`);
   });
 
+  it("set up a current Node.js LTS (22 or 24, within package.json's engines) before any project script", () => {
+    const setupSteps = load(".github/actions/setup/action.yml").runs.steps;
+    const jobs = files.flatMap((f) => Object.values<any>(workflow(f.replace(".yml", "")).jobs));
+    const setupNode = [...setupSteps, ...jobs.flatMap((j) => j.steps)].filter((s: any) => String(s.uses).startsWith("actions/setup-node@"));
+    assert.ok(setupNode.length > 0, "no actions/setup-node step");
+    const [, low, high] = /^>=(\d+) <(\d+)$/.exec(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node) ?? [];
+    for (const step of setupNode) {
+      const version = String(step.with?.["node-version"]);
+      assert.match(version, /^(22|24)(\.x)?$/, `node-version ${version} is not a current LTS (22 or 24)`);
+      const major = Number.parseInt(version, 10);
+      assert.ok(major >= Number(low) && major < Number(high), `node-version ${version} is outside package.json's engines`);
+    }
+    // Node comes from the setup action: every job that runs the project's scripts uses it first.
+    for (const job of jobs.filter((j) => runs(j).some((r) => /\b(npm run|bash scripts\/)/.test(r))))
+      assert.equal(uses(job).filter((u) => !u.startsWith("actions/checkout@"))[0], "./.github/actions/setup");
+  });
+
   it("take the backend and the passphrase from repository secrets", () => {
     for (const file of files) {
       const env = load(`.github/workflows/${file}`).env;
