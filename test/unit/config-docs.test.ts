@@ -38,4 +38,11 @@ describe("config documentation", () => {
     assert.equal(project.config.device.default, DEFAULT_DEVICE);
     assert.equal(project.config.platform.default, DEFAULT_PLATFORM);
   });
+
+  it("requires the Pulumi CLI the README states, at least the pinned SDK's version", () => {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
+    const pin = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
+    assert.equal(project.requiredPulumiVersion, `>=${pin}`);
+    assert.ok(fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes(`**Pulumi CLI ${pin} or later**`));
+  });
 });
