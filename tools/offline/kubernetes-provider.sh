@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Provides the Pulumi Kubernetes resource plugin at the version @pulumi/kubernetes is pinned to in
-# package.json. Uses an installed plugin when there is one; otherwise builds it from its Go module
-# into a cache outside the checkout (once; 16 to 30 minutes cold on two cores) and installs it into
-# PULUMI_HOME with `pulumi plugin install --file`, with the project's CLI (tools/offline/toolchain.sh)
-# unless one is on PATH. Prints the plugin's directory on stdout; progress on stderr.
+# package.json. Uses an installed plugin when there is one; otherwise asks the CLI to install it from
+# its registry, and where that fails builds it from its Go module into a cache outside the checkout
+# (once; 16 to 30 minutes cold on two cores) and installs it with `pulumi plugin install --file`.
+# The CLI is the one tools/offline/toolchain.sh finds (the user's own when it fits); the plugin
+# goes into the user's PULUMI_HOME as it is (unset: the CLI's default, ~/.pulumi). Prints the
+# plugin's directory on stdout; progress on stderr.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${INFERENCE_RUNTIME_CACHE:-/var/cache/inference-runtime}
-export PULUMI_HOME=${PULUMI_HOME:-$CACHE/pulumi-home}
 say() { echo "kubernetes-provider: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
@@ -23,22 +24,30 @@ case "$VERSION" in
 esac
 MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
 SDK_MOD=github.com/pulumi/pulumi-kubernetes/sdk/v4
-PLUGIN_DIR=$PULUMI_HOME/plugins/resource-kubernetes-v$VERSION
+# Where the CLI keeps it; only looked at, PULUMI_HOME is not set here.
+PLUGIN_DIR=${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-kubernetes-v$VERSION
 
 if [ -x "$PLUGIN_DIR/pulumi-resource-kubernetes" ] && [ ! -e "$PLUGIN_DIR.partial" ]; then
   echo "$PLUGIN_DIR"
   exit 0
 fi
-if ! command -v pulumi >/dev/null; then
-  # The project's own CLI (built once, cached), as every script of the project uses it.
-  toolchain_env="$(bash "$ROOT/tools/offline/toolchain.sh" --skip-plugins --env)"
-  eval "$toolchain_env"
-fi
-command -v go >/dev/null ||
-  die "the kubernetes $VERSION plugin is not installed and go is not there to build it; install it with: pulumi plugin install resource kubernetes $VERSION"
-
+# The CLI every script of the project uses: the user's when it fits, else the cached build.
+toolchain_env="$(bash "$ROOT/tools/offline/toolchain.sh" --skip-plugins --env)"
+eval "$toolchain_env"
 WORK=$CACHE/src/kubernetes-provider-$VERSION
 OUT=$CACHE/kubernetes-provider/$VERSION
+# A build made earlier is installed as it is; otherwise the registry first, where there is one.
+if [ ! -x "$OUT/pulumi-resource-kubernetes" ] && [[ ! ${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-} =~ ^(1|[Tt]rue|TRUE)$ ]]; then
+  say "asking the CLI to install the kubernetes $VERSION plugin from its registry"
+  if pulumi plugin install resource kubernetes "$VERSION" --non-interactive >&2; then
+    echo "$PLUGIN_DIR"
+    exit 0
+  fi
+  say "no registry answered: building it instead"
+fi
+[ -x "$OUT/pulumi-resource-kubernetes" ] || command -v go >/dev/null ||
+  die "the kubernetes $VERSION plugin is not installed and go is not there to build it; install it with: pulumi plugin install resource kubernetes $VERSION [--file ./pulumi-resource-kubernetes]"
+
 mkdir -p "$WORK" "$OUT"
 exec 9>"$OUT/.lock"
 flock 9

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016,SC2317 # single-quoted node/awk programs; helpers called indirectly
-# Makes the Pulumi toolchain needed by this project available without
-# get.pulumi.com: the `pulumi` CLI and the Node.js language host next to it;
+# Makes the Pulumi toolchain needed by this project available, without
+# get.pulumi.com if need be: the `pulumi` CLI and the Node.js language host;
 # and checks that the resource plugins pinned in package.json are installed.
 #
-# An existing installation is used when it fits (a cached build, or `pulumi`
-# on PATH); otherwise the CLI and host are built from Go modules into a cache
-# outside the checkout. Plugins are never built here. Prints the directory holding the binaries on stdout;
+# The user's own installation comes first: a `pulumi` on PATH at least the
+# pinned version, with `pulumi-language-nodejs` beside it or on PATH. Then a
+# finished build in the cache. Only where neither exists are the CLI and host
+# built from Go modules into that cache (announced; needs Go). Plugins are
+# never built here: the CLI is asked to install a missing one from its
+# registry, and whatever stays missing is named with its install command
+# (exit status 3). The user's PULUMI_HOME is used as it is (unset: the CLI's
+# default, ~/.pulumi). Prints the directory holding the CLI on stdout;
 # everything else goes to stderr. See tools/offline/README.md.
 set -euo pipefail
 
@@ -18,14 +23,17 @@ usage: tools/offline/toolchain.sh [--skip-plugins] [--env] [--force]
 
   --skip-plugins  provide only the CLI and the Node.js language host; do not
                   require the resource plugins
-  --env           print shell `export` lines (PATH, PULUMI_HOME, ...) instead
-                  of the bare bin directory
-  --force         rebuild the cached binaries even if they are present
+  --env           print shell `export` lines (PATH, PULUMI_SKIP_UPDATE_CHECK)
+                  instead of the bare bin directory
+  --force         build the CLI from Go modules even if one is installed
 
 environment:
   INFERENCE_RUNTIME_CACHE       cache root (default /var/cache/inference-runtime)
-  PULUMI_HOME                   plugin cache and state home
-                                (default $INFERENCE_RUNTIME_CACHE/pulumi-home)
+  PULUMI_HOME                   the CLI's own (plugins, credentials); used as
+                                it is, unset means the CLI's default ~/.pulumi
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
+                                true: do not ask the registry for a missing
+                                plugin
   INFERENCE_RUNTIME_BUILD_JOBS  parallel Go build jobs (default 2)
   INFERENCE_RUNTIME_NICE        niceness of builds (default 10)
 EOF
@@ -47,9 +55,7 @@ done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${INFERENCE_RUNTIME_CACHE:-/var/cache/inference-runtime}
-export PULUMI_HOME=${PULUMI_HOME:-$CACHE/pulumi-home}
 export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 JOBS=${INFERENCE_RUNTIME_BUILD_JOBS:-2}
 NICENESS=${INFERENCE_RUNTIME_NICE:-10}
 
@@ -134,78 +140,65 @@ cli_version() { # prints the version of the pulumi binary $1 without the "v"
   echo "$v"
 }
 
-cli_dir_fits() { # cli_dir_fits DIR: pulumi >= pin with the Node.js host next to it
+# cli_unfit DIR: prints why DIR/pulumi does not fit (nothing, status 1, when it fits): it must be
+# at least the pinned version, with the Node.js language host beside it or on PATH (where the CLI
+# looks for it).
+cli_unfit() {
   local dir=$1 v
-  [ -x "$dir/pulumi" ] && [ -x "$dir/pulumi-language-nodejs" ] || return 1
-  v=$(cli_version "$dir/pulumi") || return 1
-  version_ge "$v" "$PULUMI_PIN"
-}
-
-plugin_dir() { echo "$PULUMI_HOME/plugins/resource-$1-v$2"; }
-
-plugin_present() { # plugin_present NAME VERSION [quiet]
-  local name=$1 ver=$2 dir amb
-  dir=$(plugin_dir "$name" "$ver")
-  if [ -x "$dir/pulumi-resource-$name" ] && [ ! -e "$dir.partial" ]; then
-    return 0
+  # A finished build of this pin: checked when it was made (saves a `pulumi version`, ~0.2 s).
+  if [ "$dir" = "$BIN" ] && [ -e "$BIN/.complete" ] && [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ]; then
+    return 1
   fi
-  if amb=$(command -v "pulumi-resource-$name" 2>/dev/null); then
-    [ "${3:-}" = quiet ] || log "using pulumi-resource-$name from PATH ($amb); its version cannot be checked (wanted $ver)"
+  [ -x "$dir/pulumi" ] || { echo "no $dir/pulumi"; return 0; }
+  v=$(cli_version "$dir/pulumi") || { echo "$dir/pulumi does not report its version"; return 0; }
+  version_ge "$v" "$PULUMI_PIN" || { echo "$dir/pulumi is $v, older than $PULUMI_PIN"; return 0; }
+  if [ ! -x "$dir/pulumi-language-nodejs" ] && ! command -v pulumi-language-nodejs >/dev/null 2>&1; then
+    echo "$dir/pulumi has no Node.js language host (pulumi-language-nodejs) beside it or on PATH"
     return 0
   fi
   return 1
 }
+cli_dir_fits() { ! cli_unfit "$1" >/dev/null; }
 
-all_plugins_present() {
-  local p
-  [ "$SKIP_PLUGINS" = 1 ] && return 0
-  for p in "${PLUGINS[@]}"; do
-    # shellcheck disable=SC2086
-    plugin_present $p quiet || return 1
-  done
+# missing_plugins: prints "NAME VERSION" for each pinned plugin that `pulumi plugin ls` does not list.
+missing_plugins() {
+  local json
+  json=$("$CLI_DIR/pulumi" plugin ls --json 2>&1) || die "\`pulumi plugin ls --json\` failed: $json"
+  node -e '
+    let listed;
+    try { listed = JSON.parse(process.argv[1]) || []; } catch { console.error("pulumi plugin ls printed no JSON"); process.exit(1); }
+    for (const want of process.argv.slice(2)) {
+      const [name, version] = want.split(" ");
+      if (!listed.some((p) => p.kind === "resource" && p.name === name && p.version === version)) console.log(want);
+    }
+  ' "$json" "${PLUGINS[@]}"
 }
-
-finish() { # finish BINDIR
-  local dir=$1
-  log "toolchain ready in $(elapsed "$T0"): $dir (PULUMI_HOME=$PULUMI_HOME)"
-  if [ "$PRINT_ENV" = 1 ]; then
-    printf 'export PATH=%q:"$PATH"\n' "$dir"
-    printf 'export PULUMI_HOME=%q\n' "$PULUMI_HOME"
-    echo 'export PULUMI_SKIP_UPDATE_CHECK=true'
-    echo 'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true'
-  else
-    echo "$dir"
-  fi
-  exit 0
-}
-
-# ---------------------------------------------------- existing install ----
-CLI_DIR=
-if [ "$FORCE" = 0 ]; then
-  if [ -e "$BIN/.complete" ] && cli_dir_fits "$BIN"; then
-    CLI_DIR=$BIN
-  elif p=$(command -v pulumi 2>/dev/null) && cli_dir_fits "$(dirname "$p")"; then
-    CLI_DIR=$(dirname "$p")
-    log "using the pulumi CLI found on PATH: $CLI_DIR ($(cli_version "$CLI_DIR/pulumi"))"
-  fi
-  if [ -n "$CLI_DIR" ] && all_plugins_present; then
-    finish "$CLI_DIR"
-  fi
-fi
 
 # ------------------------------------------------------------- building ----
-command -v go >/dev/null || die "go is required to build the Pulumi toolchain"
-mkdir -p "$TC_DIR" "$SRC" "$PULUMI_HOME" 2>/dev/null ||
-  die "cannot create $TC_DIR (set INFERENCE_RUNTIME_CACHE to a writable directory)"
-exec 9>"$CACHE/toolchain/.lock"
-if ! flock -n 9; then
-  log "waiting for another build of the toolchain to finish ..."
-  flock 9
-fi
-
-export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
-export GOMAXPROCS=${GOMAXPROCS:-$JOBS}
-log "go: $(go version | cut -d' ' -f3-); pins: pulumi $PULUMI_PIN, docker $DOCKER_PIN, command $COMMAND_PIN; cache $TC_DIR"
+# prepare_build: Go, the cache directories and the build lock, or a message saying how to get a CLI.
+prepare_build() {
+  if ! command -v go >/dev/null; then
+    cat >&2 <<EOF
+[toolchain] ERROR: no Pulumi CLI >= $PULUMI_PIN on PATH${PATH_NOTE:+ ($PATH_NOTE)}, no finished build
+[toolchain] in $BIN, and no Go to build one from Go modules. Install the Pulumi CLI, e.g.
+[toolchain]   curl -fsSL https://get.pulumi.com | sh -s -- --version $PULUMI_PIN
+[toolchain] (see https://www.pulumi.com/docs/iac/download-install/), put it on PATH, and run this again.
+[toolchain] Without access to get.pulumi.com: install Go (https://go.dev/dl/), and this script builds
+[toolchain] the CLI from Go modules into $BIN (about 15 minutes, once).
+EOF
+    exit 1
+  fi
+  mkdir -p "$TC_DIR" "$SRC" 2>/dev/null ||
+    die "cannot create $TC_DIR (set INFERENCE_RUNTIME_CACHE to a writable directory)"
+  exec 9>"$CACHE/toolchain/.lock"
+  if ! flock -n 9; then
+    log "waiting for another build of the toolchain to finish ..."
+    flock 9
+  fi
+  export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+  export GOMAXPROCS=${GOMAXPROCS:-$JOBS}
+  log "go: $(go version | cut -d' ' -f3-); pins: pulumi $PULUMI_PIN, docker $DOCKER_PIN, command $COMMAND_PIN; cache $TC_DIR"
+}
 
 # mod_download MODULE@VERSION FIELD: downloads a module, prints FIELD of
 # `go mod download -json` (e.g. Dir, GoMod). On failure prints the error to
@@ -377,39 +370,85 @@ build_cli_and_host() {
   log "pulumi $("$BIN/pulumi" version) with language host $host_desc"
 }
 
+# ------------------------------------------------------------- the CLI ----
+# The user's CLI on PATH first, then a finished build in the cache, then a build.
+CLI_DIR=
+ON_PATH=0
+PATH_NOTE=
+if [ "$FORCE" = 0 ]; then
+  if p=$(command -v pulumi 2>/dev/null); then
+    # The CLI looks for its language host beside its own (resolved) executable, and on PATH.
+    d=$(dirname "$(readlink -f "$p")")
+    if PATH_NOTE=$(cli_unfit "$d"); then
+      PATH_NOTE="the pulumi on PATH does not fit: $PATH_NOTE"
+    else
+      CLI_DIR=$d ON_PATH=1 PATH_NOTE=
+    fi
+  fi
+  if [ -z "$CLI_DIR" ] && [ -e "$BIN/.complete" ] && cli_dir_fits "$BIN"; then
+    CLI_DIR=$BIN
+  fi
+fi
 if [ -z "$CLI_DIR" ]; then
+  prepare_build
   if [ "$FORCE" = 0 ] && [ -e "$BIN/.complete" ] && cli_dir_fits "$BIN"; then
     CLI_DIR=$BIN # built by a concurrent run while this one waited for the lock
   else
+    if [ "$FORCE" = 1 ]; then
+      log "--force: building the Pulumi CLI $PULUMI_PIN from Go modules into $BIN"
+    else
+      log "no Pulumi CLI >= $PULUMI_PIN on PATH${PATH_NOTE:+ ($PATH_NOTE)}: building it from Go modules into $BIN, about 15 minutes once"
+    fi
     step "build pulumi $PULUMI_PIN and the Node.js language host" build_cli_and_host
     CLI_DIR=$BIN
   fi
 fi
 
-# Resource plugins are not built here: they come from a registry (`pulumi plugin install`) or
-# are installed by hand from a binary of exactly the pinned release.
+# ------------------------------------------------------------- plugins ----
+# Resource plugins are not built here. A missing one is first asked of the CLI, which installs it
+# from its registry where one is reachable (unless the user turned that off); what is still
+# missing then stops the caller, before it touches anything, naming each with its install command.
 if [ "$SKIP_PLUGINS" = 0 ]; then
-  missing=()
-  for p in "${PLUGINS[@]}"; do
+  # Assigned first so that a failing `plugin ls` stops here (a process substitution would not).
+  listed_missing=$(missing_plugins)
+  mapfile -t missing < <(printf '%s' "$listed_missing" | sed '/^$/d')
+  still=()
+  installing=()
+  for p in "${missing[@]}"; do
     read -r name ver <<<"$p"
-    plugin_present "$name" "$ver" || missing+=("$name $ver")
+    if amb=$(command -v "pulumi-resource-$name" 2>/dev/null); then
+      log "using pulumi-resource-$name from PATH ($amb); its version cannot be checked (wanted $ver)"
+    elif [[ ${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-} =~ ^(1|[Tt]rue|TRUE)$ ]]; then
+      still+=("$p")
+    else
+      # At once: without a registry, each attempt takes about 10 s of the CLI's retries.
+      log "resource plugin $name $ver is not installed: pulumi plugin install resource $name $ver"
+      "$CLI_DIR/pulumi" plugin install resource "$name" "$ver" --non-interactive >&2 &
+      installing+=("$!:$p")
+    fi
   done
-  if [ ${#missing[@]} -gt 0 ]; then
-    for p in "${missing[@]}"; do
+  for job in "${installing[@]}"; do
+    if wait "${job%%:*}"; then log "resource plugin ${job#*:}: installed"; else still+=("${job#*:}"); fi
+  done
+  if [ ${#still[@]} -gt 0 ]; then
+    home=${PULUMI_HOME:-"the CLI's default, ~/.pulumi"}
+    for p in "${still[@]}"; do
       read -r name ver <<<"$p"
-      printf '[toolchain] ERROR: resource plugin %s %s (pinned by @pulumi/%s in package.json) is not installed in %s\n' \
-        "$name" "$ver" "$name" "$PULUMI_HOME" >&2
+      printf '[toolchain] ERROR: resource plugin %s %s (pinned by @pulumi/%s in package.json) is not installed (PULUMI_HOME: %s). Install it with\n' \
+        "$name" "$ver" "$name" "$home" >&2
+      printf '[toolchain]   pulumi plugin install resource %s %s\n' "$name" "$ver" >&2
+      printf '[toolchain] or, from a binary of exactly that release:\n' >&2
+      printf '[toolchain]   pulumi plugin install resource %s %s --file ./pulumi-resource-%s\n' "$name" "$ver" "$name" >&2
     done
-    cat >&2 <<EOF
-[toolchain] The pulumi CLI and the Node.js language host are ready in $CLI_DIR.
-[toolchain] Install each missing plugin once, with registry access:
-[toolchain]   npm run pulumi -- plugin install resource NAME VERSION
-[toolchain] or, from a binary of exactly that release:
-[toolchain]   npm run pulumi -- plugin install resource NAME VERSION --file ./pulumi-resource-NAME
-[toolchain] then run the command again. (--skip-plugins provides the CLI and the language host alone.)
-EOF
+    printf '[toolchain] (`npm run pulumi -- plugin install ...` runs the same CLI.) Then run the command again.\n' >&2
     exit 3
   fi
 fi
 
-finish "$CLI_DIR"
+log "toolchain ready in $(elapsed "$T0"): $CLI_DIR"
+if [ "$PRINT_ENV" = 1 ]; then
+  [ "$ON_PATH" = 1 ] || printf 'export PATH=%q:"$PATH"\n' "$CLI_DIR"
+  echo 'export PULUMI_SKIP_UPDATE_CHECK=true'
+else
+  echo "$CLI_DIR"
+fi
