@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Destroys a stack (default dev): its containers, network, volumes and built images, except what
-# the stack keeps (the `keptOnDestroy` output). Usage: scripts/down.sh [stack]
+# Destroys one stack: `npm run down -- [STACK] [PULUMI DESTROY FLAGS...]` (STACK: default dev; flags
+# start with -, a value as --flag=value; anything else is refused, exit status 2). Removes its
+# containers, network, volumes and built images, except what the stack keeps (the `keptOnDestroy`
+# output), on the stack's own Docker engine (scripts/lib/engine-env.sh), and never touches another
+# stack: `pulumi destroy --stack STACK --yes --skip-preview --non-interactive [FLAGS]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pulumi-env.sh
-# shellcheck disable=SC2119 # called without arguments on purpose: the plugins are required here
+wrapper_args down "$@"
 pulumi_env
-exec pulumi destroy --stack "${1:-dev}" --yes --skip-preview --non-interactive
+engine_env_for_stack "$STACK"
+run_last pulumi destroy --stack "$STACK" --yes --skip-preview --non-interactive "${FLAGS[@]}"

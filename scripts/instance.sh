@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run -s instance -- <command> ...`: instances for a control plane, one stack each, in the
-# instances' own backend (see docs/instances.md). Puts the pinned Pulumi CLI on PATH, then runs
-# instances/cli.ts. The service bundles must exist (`npm run bootstrap` once): building them here
+# instances' own backend (see docs/instances.md). Finds the Pulumi CLI as the other wrappers do
+# (tools/offline/toolchain.sh: the user's on PATH when it is at least the pinned version, else the
+# cached offline build, else that build made from Go modules), then runs instances/cli.ts. The service bundles must exist (`npm run bootstrap` once): building them here
 # would race between parallel creates.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Previews a stack (default dev) with the policy pack, as CI does on every pull request: bootstrap,
-# select or create the stack, `pulumi preview`. Usage: scripts/preview.sh [stack] [extra flags]
+# Previews a stack with the policy pack, as CI does on every pull request:
+# `npm run preview -- [STACK] [PULUMI PREVIEW FLAGS...]` (STACK: default dev; flags start with -, a
+# value as --flag=value; anything else is refused, exit status 2). As up.sh: the CLI and the pinned
+# plugins (exit status 3 naming what is missing, before anything is touched), the stack (created on
+# first use), its Docker engine, bootstrap, then `pulumi preview --stack STACK`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stack="${1:-dev}"
-shift || true
 source scripts/lib/pulumi-env.sh
-pulumi_stack "$stack"
-mapfile -t policy < <(bash scripts/lib/policy-flags.sh "$stack")
-exec pulumi preview --stack "$stack" --non-interactive "${policy[@]}" "$@"
+wrapper_args preview "$@"
+pulumi_env
+engine_env_for_stack "$STACK" --create
+bash scripts/bootstrap.sh
+mapfile -t policy < <(bash scripts/lib/policy-flags.sh "$STACK")
+run_last pulumi preview --stack "$STACK" --non-interactive "${policy[@]}" "${FLAGS[@]}"
