@@ -19,7 +19,8 @@ const run = promisify(execFile);
 const ROOT = path.join(__dirname, "..", "..");
 const skip = lifecycleBlocker();
 const STACK = `e2e-plain-${process.pid}`;
-const LOCAL_BASE = "inference-runtime/node-base:20";
+// A base of the project's own kind that no engine has yet: the update must make it.
+const LOCAL_BASE = `inference-runtime/node-base:e2e-${process.pid}`;
 const PINS = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies;
 
 /** The repository's tracked files as they are in the working tree, and node_modules linked: a clone after `npm ci`. */
@@ -69,14 +70,12 @@ describe("plain `pulumi` from a fresh clone, with the user's own PULUMI_HOME and
   let home = "";
   let env: NodeJS.ProcessEnv = {};
   let before_: Record<string, string[]>;
-  let baseExisted = true;
   const pulumi = (...args: string[]) =>
     run("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: clone, env, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
 
   before(async () => {
     if (skip) return;
     before_ = await engineSnapshot();
-    baseExisted = (await docker("images", "-q", LOCAL_BASE)) !== "";
     clone = cloneOfWorkingTree();
     home = fs.mkdtempSync(path.join(os.tmpdir(), "inference-runtime-home-"));
     const state = path.join(home, "state");
@@ -96,6 +95,7 @@ describe("plain `pulumi` from a fresh clone, with the user's own PULUMI_HOME and
     for (const key of ["apiPort", "agentPort"]) {
       await pulumi("config", "set", "--path", `inference-runtime:network.${key}`, String(await freePort()));
     }
+    await pulumi("config", "set", "--path", "inference-runtime:images.buildBase", LOCAL_BASE);
   });
   after(async () => {
     if (skip) return;
@@ -103,6 +103,7 @@ describe("plain `pulumi` from a fresh clone, with the user's own PULUMI_HOME and
     const found = (await labelled(STACK).catch(() => [])).map((obj) => obj.split(":") as [DockerKind, string]);
     for (const kind of REMOVAL_ORDER)
       for (const [k, name] of found) if (k === kind) await docker(...removeArgs(kind, name)).catch(() => undefined);
+    await docker("image", "rm", LOCAL_BASE).catch(() => undefined);
     fs.rmSync(clone, { recursive: true, force: true });
     fs.rmSync(home, { recursive: true, force: true });
   });
@@ -113,8 +114,9 @@ describe("plain `pulumi` from a fresh clone, with the user's own PULUMI_HOME and
     assert.deepEqual(await labelled(STACK), []);
   });
 
-  it("`pulumi up` makes the bundles and images itself and serves a completion", { skip }, async () => {
+  it("`pulumi up` makes the bundles, the base image and the images itself and serves a completion", { skip }, async () => {
     await pulumi("up", "--yes", "--skip-preview");
+    assert.notEqual(await docker("images", "-q", LOCAL_BASE), "");
     const outputs = JSON.parse((await pulumi("stack", "output", "--json")).stdout);
     const client = new OpenAI({ baseURL: `${outputs.apiUrl}/v1`, apiKey: "unused", maxRetries: 0 });
     const reply = await client.chat.completions.create({
@@ -152,7 +154,8 @@ describe("plain `pulumi` from a fresh clone, with the user's own PULUMI_HOME and
     assert.deepEqual(await labelled(STACK), []);
     const now = await engineSnapshot();
     // The local base image is made once and kept, like a base image a build pulls.
-    if (!baseExisted) now.images = now.images.filter((i) => !i.endsWith(` ${LOCAL_BASE}`));
+    assert.equal(now.images.filter((i) => i.endsWith(` ${LOCAL_BASE}`)).length, 1);
+    now.images = now.images.filter((i) => !i.endsWith(` ${LOCAL_BASE}`));
     assert.deepEqual(now, before_);
   });
 });
