@@ -161,17 +161,24 @@ cli_unfit() {
 cli_dir_fits() { ! cli_unfit "$1" >/dev/null; }
 
 # missing_plugins: prints "NAME VERSION" for each pinned plugin that `pulumi plugin ls` does not list.
+# Read with awk, not node (a tenth of a second on every wrapper run): one record per JSON object
+# (its fields are flat strings and numbers).
 missing_plugins() {
-  local json
+  local json listed p
   json=$("$CLI_DIR/pulumi" plugin ls --json 2>&1) || die "\`pulumi plugin ls --json\` failed: $json"
-  node -e '
-    let listed;
-    try { listed = JSON.parse(process.argv[1]) || []; } catch { console.error("pulumi plugin ls printed no JSON"); process.exit(1); }
-    for (const want of process.argv.slice(2)) {
-      const [name, version] = want.split(" ");
-      if (!listed.some((p) => p.kind === "resource" && p.name === name && p.version === version)) console.log(want);
-    }
-  ' "$json" "${PLUGINS[@]}"
+  listed=$(awk 'BEGIN { RS = "}" }
+    {
+      delete f
+      while (match($0, /"(name|kind|version)"[ \t\n]*:[ \t\n]*"[^"]*"/)) {
+        split(substr($0, RSTART, RLENGTH), kv, "\"")
+        f[kv[2]] = kv[4]
+        $0 = substr($0, RSTART + RLENGTH)
+      }
+      if (f["kind"] == "resource") print f["name"] " " f["version"]
+    }' <<<"$json")
+  for p in "${PLUGINS[@]}"; do
+    grep -qxF "$p" <<<"$listed" || echo "$p"
+  done
 }
 
 # ------------------------------------------------------------- building ----
