@@ -5,6 +5,8 @@
 # and the up then restores it (and reruns the smoke test), at about 2 s more per run. So refresh
 # only when the engine does not show this stack's network and running containers, each labelled
 # with the stack and role (the model server also says whether it has an agent sidecar).
+# up.sh runs it with the stack's own engine in DOCKER_HOST (and its TLS settings), the engine the
+# docker provider uses (scripts/lib/engine-env.sh); run alone, it asks the docker CLI's own choice.
 set -euo pipefail
 stack="${1:?usage: refresh-flag.sh STACK}"
 filter="label=io.inference-runtime.stack=$stack"
