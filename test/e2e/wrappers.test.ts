@@ -5,6 +5,7 @@
 // the real CLI is not the point; the rest uses the real CLI, and the last test the real engine.
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -403,6 +404,10 @@ describe("`npm run down -- STACK` on the real engine", () => {
     if (!skip) {
       await project.cleanup(names.kept);
       await project.cleanup(names.gone);
+      // The stack selection the CLI recorded for the scratch project in the user's PULUMI_HOME.
+      const home = process.env.PULUMI_HOME || path.join(os.userInfo().homedir, ".pulumi");
+      const hash = createHash("sha1").update(path.join(project.dir, "Pulumi.yaml")).digest("hex");
+      fs.rmSync(path.join(home, "workspaces", `inference-runtime-${hash}-workspace.json`), { force: true });
     }
     project.remove();
   });
