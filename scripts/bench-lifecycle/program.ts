@@ -8,6 +8,7 @@
 import * as crypto from "node:crypto";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fmt, PROGRAM_STACK, progress, PROJECT, ROOT, Round, SERVICES } from "./common";
 import { ArrivedEvent, breakdown, Breakdown, tailEvents } from "./eventLog";
@@ -19,7 +20,7 @@ const DEBUG = { PULUMI_DEBUG_COMMANDS: "true" };
 
 type StepOptions = Partial<RunOptions> & { eventLog?: string };
 
-/** The environment `tools/offline/toolchain.sh --env` sets up (PATH with the pinned CLI, PULUMI_HOME), checked for the plugins. */
+/** The environment `tools/offline/toolchain.sh --env` sets up (PATH with a fitting CLI; the user's PULUMI_HOME), checked for the plugins. */
 function toolchainEnvironment(dir: string): NodeJS.ProcessEnv {
   // Assigned first so that a failing ensure.sh stops here (a failing eval "$(...)" would not).
   const envOut = execFileSync("bash", ["-c", 'e="$(bash tools/offline/toolchain.sh --env)" && eval "$e" && env -0'], {
@@ -33,7 +34,7 @@ function toolchainEnvironment(dir: string): NodeJS.ProcessEnv {
     const eq = entry.indexOf("=");
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  if (!env.PATH || !env.PULUMI_HOME) throw new Error("tools/offline/toolchain.sh --env gave no PATH or PULUMI_HOME");
+  if (!env.PATH) throw new Error("tools/offline/toolchain.sh --env gave no PATH");
   const plugins = JSON.parse(sh("pulumi", ["plugin", "ls", "--json"], { env })) as { name: string; kind: string; version: string }[];
   const missing = Object.entries(PLUGINS).filter(
     ([n, v]) => !plugins.some((p) => p.kind === "resource" && p.name === n && p.version === v),
@@ -208,8 +209,8 @@ export class ProgramSide {
     for (const svc of SERVICES) trySh("docker", ["image", "rm", `${PROJECT}/${svc}:${PROGRAM_STACK}`]);
     if (swept) notes.push(`removed by label after destroy: ${swept}`);
     // The CLI remembers the selected stack of every project path in PULUMI_HOME/workspaces.
-    const home = this.env.PULUMI_HOME;
-    if (home) {
+    const home = this.env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
+    {
       const hash = crypto.createHash("sha1").update(path.join(this.dir, "Pulumi.yaml")).digest("hex");
       fs.rmSync(path.join(home, "workspaces", `${PROJECT}-${hash}-workspace.json`), { force: true });
     }
