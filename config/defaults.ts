@@ -6,9 +6,12 @@ import { DEFAULT_HEARTBEAT_INTERVAL_S, PORTS, servedModelName } from "../contrac
 import { DEFAULT_PLATFORM, DEFAULT_RUNTIME, stackConfigSchema, StackConfig } from "./schema";
 
 export const DEFAULT_MODEL_ID = "Qwen/Qwen2.5-0.5B-Instruct";
+// v0.31.0: the newest release whose image tags we found in public material (see docs/gpu.md).
+// Its default GPU build is CUDA 13.0 (NVIDIA driver 580 or later); `-cu129` is the variant for
+// older drivers. config/imageFloor.ts refuses pins older than the command line works with.
 export const DEFAULT_IMAGES = {
-  vllmGpu: "vllm/vllm-openai:v0.18.0",
-  vllmCpu: "vllm/vllm-openai-cpu:v0.18.0",
+  vllmGpu: "vllm/vllm-openai:v0.31.0",
+  vllmCpu: "vllm/vllm-openai-cpu:v0.31.0",
   buildBase: "node:20-slim",
 } as const;
 

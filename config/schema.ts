@@ -3,6 +3,7 @@
 // is testable as plain data in, typed config (or every problem at once) out.
 import { z } from "zod";
 import { formatGoDuration, parseDurationMs } from "./duration";
+import { belowVllmFloor } from "./imageFloor";
 
 export const RUNTIMES = ["mock", "vllm"] as const;
 export const DEVICES = ["cpu", "gpu", "auto"] as const;
@@ -78,9 +79,9 @@ const modelSchema = z
 
 const imagesSchema = z
   .object({
-    /** vLLM image for `device: gpu`, pinned by tag. Committed stacks: `vllm/vllm-openai:v0.18.0` (both stacks). */
+    /** vLLM image for `device: gpu`, pinned by tag. Committed stacks: `vllm/vllm-openai:v0.31.0` (both stacks). */
     vllmGpu: name.optional(),
-    /** vLLM image for `device: cpu`. Committed stacks: `vllm/vllm-openai-cpu:v0.18.0` (both stacks). */
+    /** vLLM image for `device: cpu`. Committed stacks: `vllm/vllm-openai-cpu:v0.31.0` (both stacks). */
     vllmCpu: name.optional(),
     /** prebuilt mock-vllm image; built from `services/mock-vllm` when unset. Committed stacks: —. */
     mockVllm: name.optional(),
@@ -272,7 +273,7 @@ const section = (value: unknown): Unchecked =>
 // nothing read here is trusted to have the schema's type.
 function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   const c = section(raw);
-  const [gpu, model, net, agent] = [c.gpu, c.model, c.network, c.agent].map(section);
+  const [gpu, model, net, agent, images] = [c.gpu, c.model, c.network, c.agent, c.images].map(section);
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message, input: undefined });
   const runtime = c.runtime ?? DEFAULT_RUNTIME;
   const device = c.device ?? DEFAULT_DEVICE;
@@ -307,6 +308,11 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   }
   if (c.smokeTest === true && net.publish === false) {
     issue(["smokeTest"], "runs where Pulumi runs and needs the API on the host: set network.publish to true, or smokeTest to false");
+  }
+  for (const key of ["vllmGpu", "vllmCpu"] as const) {
+    const image = images[key];
+    const tooOld = typeof image === "string" ? belowVllmFloor(image.trim()) : undefined;
+    if (tooOld) issue(["images", key], tooOld);
   }
   const maxLen = model.maxModelLen;
   if (typeof maxLen === "number" && maxLen < 16) {

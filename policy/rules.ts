@@ -84,7 +84,7 @@ export function unpinnedReason(reference: string): string | undefined {
 }
 
 const PIN_ADVICE =
-  "pin a release tag (e.g. vllm/vllm-openai:v0.18.0, config images.vllmGpu / images.vllmCpu / images.*) or a digest (@sha256:...)";
+  "pin a release tag (e.g. vllm/vllm-openai:v0.31.0, config images.vllmGpu / images.vllmCpu / images.*) or a digest (@sha256:...)";
 
 /**
  * images-pinned: pulled images and container images name a release tag or a digest, never

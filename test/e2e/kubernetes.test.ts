@@ -159,7 +159,7 @@ describe("kubernetes platform on a real cluster", { timeout: 1_500_000 }, () => 
     const deployment = steps.find((s) => s.newState?.type === "kubernetes:apps/v1:Deployment")!.newState!.inputs;
     const pod = deployment.spec.template.spec;
     assert.deepEqual(pod.containers[0].resources.limits, { "nvidia.com/gpu": "1" });
-    assert.equal(pod.containers[0].image, "vllm/vllm-openai:v0.18.0");
+    assert.equal(pod.containers[0].image, "vllm/vllm-openai:v0.31.0");
     assert.ok(pod.volumes.some((v: any) => v.name === "dshm" && v.emptyDir.medium === "Memory"));
   });
 });

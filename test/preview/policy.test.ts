@@ -123,7 +123,7 @@ describe("the policy pack in real previews", { skip }, () => {
           'const cache = new docker.Volume("rogue-cache", { name: `rogue-${stack}-cache` });',
           'new docker.Container("rogue-server", {',
           "  name: `rogue-${stack}-server`,",
-          '  image: "vllm/vllm-openai:v0.18.0",',
+          '  image: "vllm/vllm-openai:v0.31.0",',
           '  envs: ["HF_TOKEN=hf_rogue_plain_text"],',
           '  labels: [{ label: "io.inference-runtime.stack", value: stack }, { label: "io.inference-runtime.role", value: "worker-agent" }],',
           '  volumes: [{ volumeName: cache.name, containerPath: "/cache" }],',

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseStackConfig, resolveConfig } from "../../config/defaults";
+import { belowVllmFloor, pinnedVllmVersion } from "../../config/imageFloor";
 import { configProblems, stackConfig } from "./harness";
 
 const NS = "inference-runtime";
@@ -161,5 +162,57 @@ describe("defaults per runtime and device", () => {
   it("serves the model under its id when no served name is given", () => {
     const cfg = resolveConfig(parseStackConfig({}, NS), id, "cpu");
     assert.equal(cfg.model.servedName, "Qwen/Qwen2.5-0.5B-Instruct");
+  });
+});
+
+describe("the vLLM release floor (config/imageFloor.ts)", () => {
+  it("reads the release from version tags, with or without a suffix, and nothing else", () => {
+    assert.deepEqual(pinnedVllmVersion("vllm/vllm-openai:v0.31.0"), { major: 0, minor: 31, patch: 0 });
+    assert.deepEqual(pinnedVllmVersion("vllm/vllm-openai:v0.31.0-cu129"), { major: 0, minor: 31, patch: 0 });
+    assert.deepEqual(pinnedVllmVersion("registry:5000/vllm/vllm-openai:v0.6.3.post1"), { major: 0, minor: 6, patch: 3 });
+    assert.deepEqual(pinnedVllmVersion("vllm/vllm-openai-cpu:0.17.1"), { major: 0, minor: 17, patch: 1 });
+    for (const notAVersion of [
+      "vllm/vllm-openai:latest",
+      "vllm/vllm-openai:nightly",
+      "vllm/vllm-openai",
+      "registry:5000/vllm/vllm-openai",
+      `vllm/vllm-openai@sha256:${"a".repeat(64)}`,
+      `vllm/vllm-openai:v0.10.0@sha256:${"a".repeat(64)}`,
+      "my/vllm:patched-2026",
+    ])
+      assert.equal(pinnedVllmVersion(notAVersion), undefined, notAVersion);
+  });
+
+  it("refuses a release older than v0.18.0 and passes the floor, later releases and non-versions", () => {
+    assert.match(belowVllmFloor("vllm/vllm-openai:v0.17.1") ?? "", /vLLM 0\.17\.1, older than v0\.18\.0.*--shutdown-timeout/);
+    assert.match(belowVllmFloor("vllm/vllm-openai:v0.10.1.1-cu129") ?? "", /older than v0\.18\.0/);
+    for (const ok of ["vllm/vllm-openai:v0.18.0", "vllm/vllm-openai:v0.31.0-cu129", "vllm/vllm-openai:v1.0.0", "custom/vllm:mine"])
+      assert.equal(belowVllmFloor(ok), undefined, ok);
+  });
+
+  it("refuses an old pin at preview, naming images.vllmGpu / images.vllmCpu and the floor, with the other problems", () => {
+    const found = problems({
+      runtime: "vllm",
+      images: { vllmGpu: "vllm/vllm-openai:v0.17.0", vllmCpu: "vllm/vllm-openai-cpu:v0.9.2" },
+      network: { apiPort: 70000 },
+    });
+    assert.ok(
+      found.some((p) => /^inference-runtime:images\.vllmGpu: vllm\/vllm-openai:v0\.17\.0 .*older than v0\.18\.0/.test(p)),
+      found.join("\n"),
+    );
+    assert.ok(
+      found.some((p) => /^inference-runtime:images\.vllmCpu: .*v0\.9\.2 .*older than v0\.18\.0/.test(p)),
+      found.join("\n"),
+    );
+    assert.ok(
+      found.some((p) => p.startsWith("inference-runtime:network.apiPort:")),
+      found.join("\n"),
+    );
+  });
+
+  it("lets digests, custom tags and the committed pins through", () => {
+    assert.deepEqual(problems({ runtime: "vllm", images: { vllmGpu: `vllm/vllm-openai@sha256:${"b".repeat(64)}` } }), []);
+    assert.deepEqual(problems({ runtime: "vllm", images: { vllmGpu: "registry.example/vllm:ours" } }), []);
+    assert.deepEqual(problems(stackConfig("gpu")), []);
   });
 });

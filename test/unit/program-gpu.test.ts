@@ -18,7 +18,7 @@ describe("gpu stack", () => {
     const remote = byType(resources, "docker:index/remoteImage:RemoteImage");
     assert.deepEqual(
       remote.map((r) => [r.inputs.name, r.inputs.keepLocally]),
-      [["vllm/vllm-openai:v0.18.0", true]],
+      [["vllm/vllm-openai:v0.31.0", true]],
     );
     const builds = byType(resources, "command:local:Command").filter((c) => c.name.endsWith("-build"));
     assert.deepEqual(
@@ -28,7 +28,7 @@ describe("gpu stack", () => {
     assert.deepEqual(outputs.keptOnDestroy, [
       "volume inference-runtime-gpu-hf-cache",
       "volume inference-runtime-gpu-hf-cache-vllm",
-      "image vllm/vllm-openai:v0.18.0",
+      "image vllm/vllm-openai:v0.31.0",
     ]);
     assert.equal(container("model-server").inputs.image, "sha256:runtime-server-image-remote");
   });

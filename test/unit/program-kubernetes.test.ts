@@ -184,7 +184,7 @@ describe("kubernetes platform, gpu stack", () => {
 
   it("asks for the GPUs vLLM uses, a memory /dev/shm, and replaces pods in place", () => {
     assert.deepEqual(pod.containers[0].resources, { limits: { "nvidia.com/gpu": "1" } });
-    assert.equal(pod.containers[0].image, "vllm/vllm-openai:v0.18.0");
+    assert.equal(pod.containers[0].image, "vllm/vllm-openai:v0.31.0");
     assert.deepEqual(
       pod.volumes.find((v: any) => v.name === "dshm"),
       { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2048Mi" } },

@@ -31,7 +31,7 @@ describe("settings that reach resources", () => {
       "MOCK_VLLM_ITL_MS=7",
       "MOCK_VLLM_MODE=generate",
       "MOCK_VLLM_FAILURE_RATE=0.25",
-      "MOCK_VLLM_VLLM_VERSION=0.18.0",
+      "MOCK_VLLM_VLLM_VERSION=0.31.0",
     ])
       assert.ok(envs.includes(e), e);
   });

@@ -90,7 +90,7 @@ export const DEFAULT_SIMULATION: SimulationConfig = {
   kvCacheTokens: 0,
   embeddingDim: 384,
   compatGpuCacheMetric: false,
-  vllmVersion: "0.18.0",
+  vllmVersion: "0.31.0",
   logRequests: false,
 };
 

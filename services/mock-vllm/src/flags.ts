@@ -536,7 +536,7 @@ const mock: FlagSpec[] = [
   {
     name: "mock-vllm-version",
     kind: "string",
-    help: "version reported by /version and the start-up log (default 0.18.0; the program passes the vLLM release its gpu image pins)",
+    help: "version reported by /version and the start-up log (default 0.31.0; the program passes the vLLM release its gpu image pins)",
   },
   { name: "mock-log-requests", kind: "bool", help: "log one line per request" },
 ].map((f) => ({ ...f, env: mockEnvVar(f.name as `mock-${string}`) }) as FlagSpec);
