@@ -52,7 +52,7 @@ const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a 
 
 const modelSchema = z
   .object({
-    /** `--model`. Committed stacks: `Qwen/Qwen2.5-0.5B-Instruct` (both stacks). */
+    /** the model, `vllm serve`'s first (positional) argument. Committed stacks: `Qwen/Qwen2.5-0.5B-Instruct` (both stacks). */
     id: name.optional(),
     /** `--served-model-name`; also the agent's `MODEL_ID` (the control plane routes on it). Committed stacks: `qwen2.5-0.5b-instruct` (both stacks). */
     servedName: name.optional(),

@@ -36,11 +36,14 @@ export function containerNames(cfg: RuntimeConfig) {
   return { modelServer: `${prefix}-model-server`, workerAgent: `${prefix}-worker-agent` };
 }
 
-/** The `vllm serve` arguments, identical for vLLM and mock-vllm (the images' entrypoint is the server). */
+/**
+ * The `vllm serve` arguments, identical for vLLM and mock-vllm. The images' entrypoint is
+ * `vllm serve`, so the model comes first, positionally: vLLM deprecated `--model` there and warns
+ * that it will be removed.
+ */
 export function serveArgs(cfg: RuntimeConfig): string[] {
   const m = cfg.model;
   const args = [
-    "--model",
     m.id,
     "--served-model-name",
     m.servedName,

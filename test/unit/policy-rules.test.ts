@@ -35,7 +35,7 @@ const gpuServer = (extra: Record<string, unknown> = {}) =>
   resource(CONTAINER, "runtime-server-container", {
     name: "inference-runtime-s1-model-server",
     image: unknown,
-    command: ["--model", "Qwen/Qwen2.5-0.5B-Instruct", "--gpu-memory-utilization", "0.6"],
+    command: ["Qwen/Qwen2.5-0.5B-Instruct", "--gpu-memory-utilization", "0.6"],
     envs: secret(["HF_HOME=/root/.cache/huggingface", "HF_TOKEN=hf_x", "HUGGING_FACE_HUB_TOKEN=hf_x"]),
     labels: labels("model-server"),
     deviceRequests: [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }],
@@ -201,7 +201,7 @@ describe("policy pack: gpu-cache-retained", () => {
 
 describe("policy pack: gpu-memory-utilization (advisory)", () => {
   it("passes 0.9 and below, warns above", () => {
-    const at = (v: string) => gpuServer({ command: ["--model", "m", "--gpu-memory-utilization", v] });
+    const at = (v: string) => gpuServer({ command: ["m", "--gpu-memory-utilization", v] });
     assert.deepEqual(gpuMemoryUtilization(at("0.9")), []);
     assert.match(gpuMemoryUtilization(at("0.95"))[0], /95% of each GPU's memory.*model\.gpuMemoryUtilization <= 0\.9/);
     assert.deepEqual(gpuMemoryUtilization(at("0.95"), 0.97), []);

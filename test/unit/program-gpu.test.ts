@@ -33,9 +33,8 @@ describe("gpu stack", () => {
     assert.equal(container("model-server").inputs.image, "sha256:runtime-server-image-remote");
   });
 
-  it("passes the model settings as vllm serve flags, not environment variables", () => {
+  it("passes the model first (positional, as `vllm serve` wants it) and its settings as flags, not environment variables", () => {
     assert.deepEqual(container("model-server").inputs.command, [
-      "--model",
       "Qwen/Qwen2.5-0.5B-Instruct",
       "--served-model-name",
       "qwen2.5-0.5b-instruct",

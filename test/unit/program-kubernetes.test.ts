@@ -193,6 +193,13 @@ describe("kubernetes platform, gpu stack", () => {
     assert.deepEqual(byType(resources, TYPES.deployment)[0].inputs.spec.strategy, { type: "Recreate" });
   });
 
+  it("gives vLLM the model first, positionally (the image's entrypoint is `vllm serve`)", () => {
+    assert.equal(pod.containers[0].args[0], "Qwen/Qwen2.5-0.5B-Instruct");
+    assert.equal(pod.containers[0].args[1], "--served-model-name");
+    assert.ok(!pod.containers[0].args.includes("--model"));
+    assert.equal(pod.containers[0].command, undefined, "the image's entrypoint runs; no `serve` repeated");
+  });
+
   it("sizes the startup probe for vLLM's loading (10 minutes)", () => {
     const probe = pod.containers[0].startupProbe;
     assert.ok(probe.failureThreshold * probe.periodSeconds >= 600, JSON.stringify(probe));

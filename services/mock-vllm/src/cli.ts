@@ -16,7 +16,14 @@ export interface ParsedCommandLine {
   /** Where each value came from, for the start-up summary. */
   sources: Map<string, "cli" | "env">;
   help: boolean;
+  /** What vLLM's parser would warn about (printed to stderr at start-up). */
+  warnings: string[];
 }
+
+/** vLLM's own words (vllm/utils/argparse_utils.py, FlexibleArgumentParser.parse_args) when `vllm serve` gets `--model`. */
+export const MODEL_FLAG_DEPRECATION =
+  "With `vllm serve`, you should provide the model as a positional argument or in a config file instead of via " +
+  "the `--model` option. The `--model` option will be removed in a future version.";
 
 export class CommandLineError extends Error {
   readonly exitCode = 2;
@@ -104,10 +111,20 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
 
   // vLLM moves `--model X` to the positional slot (with a deprecation warning), so a model given
-  // both ways leaves one positional too many: argparse's "unrecognized arguments".
-  if (raw.has("model") && positionals.length > 0) unrecognized.push(...positionals);
-  else if (positionals.length > 1) unrecognized.push(...positionals.slice(1));
-  if (unrecognized.length > 0) errors.unshift(`unrecognized arguments: ${unrecognized.join(" ")}`);
+  // both ways leaves one positional too many: argparse's "unrecognized arguments". The hint says
+  // why, as vLLM's parser adds one for --task.
+  const warnings: string[] = [];
+  let hint = "";
+  if (raw.has("model")) {
+    warnings.push(MODEL_FLAG_DEPRECATION);
+    if (positionals.length > 0) {
+      unrecognized.push(...positionals);
+      hint =
+        `\n\nHint: the model is given twice, as the positional argument ('${positionals[0]}') and with --model ` +
+        `('${String(raw.get("model"))}'). Give it once, as the first argument: vllm serve <model> [options].`;
+    }
+  } else if (positionals.length > 1) unrecognized.push(...positionals.slice(1));
+  if (unrecognized.length > 0) errors.unshift(`unrecognized arguments: ${unrecognized.join(" ")}${hint}`);
 
   const values = new Map<string, FlagValue>();
   const sources = new Map<string, "cli" | "env">();
@@ -131,7 +148,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (errors.length > 0) {
     throw new CommandLineError(`${USAGE}\n${errors.map((e) => `vllm serve: error: ${e}`).join("\n")}`);
   }
-  return { model: positionals[0], values, sources, help };
+  return { model: positionals[0], values, sources, help, warnings };
 }
 
 function convert(spec: FlagSpec, value: string | boolean | string[], where: string, errors: string[]): FlagValue | undefined {

@@ -84,7 +84,7 @@ export const QUANTIZATIONS = [
 // multi-step scheduling, ...) are unrecognized here too, as they are in vLLM.
 const vllm: FlagSpec[] = [
   // Server (frontend) flags.
-  { name: "model", kind: "string", help: "model name or path (same as the positional argument)" },
+  { name: "model", kind: "string", help: "deprecated in vLLM (a warning is printed): the model, which goes as the positional argument" },
   { name: "host", kind: "string" },
   { name: "port", kind: "int", schema: int({ min: 0, max: 65535 }), expect: "an integer port in [0, 65535]" },
   { name: "uds", kind: "string" },

@@ -4,12 +4,14 @@ import { localUrl, PATHS, PORTS, PROBE_FLAGS } from "../../../contract";
 import { probe } from "../../shared/probe";
 import { RunningServer, startServer } from "./server";
 
-function log(message: string): void {
+function stamp(): string {
   const d = new Date();
   const pad = (n: number) => String(n).padStart(2, "0");
-  console.log(
-    `INFO ${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} [mock_vllm] ${message}`,
-  );
+  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function log(message: string): void {
+  console.log(`INFO ${stamp()} [mock_vllm] ${message}`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<void> {
   let config;
   try {
     parsed = parseCommandLine(argv, process.env);
+    for (const warning of parsed.warnings) console.error(`WARNING ${stamp()} [mock_vllm] ${warning}`);
     if (parsed.help) {
       console.log(helpText());
       return;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import OpenAI from "openai";
-import { CommandLineError, parseCommandLine } from "../src/cli";
+import { CommandLineError, MODEL_FLAG_DEPRECATION, parseCommandLine } from "../src/cli";
 import { configFromCommandLine } from "../src/config";
 import { freePort, raw, runMain, waitFor } from "./helpers";
 
@@ -135,6 +135,56 @@ describe("vllm serve command line", () => {
     assert.equal(c.mock.compatGpuCacheMetric, true);
     assert.deepEqual(c.apiKeys, ["envkey"]);
     rejects(["m"], /environment variable MOCK_VLLM_FAILURE_RATE: expected a fraction/, { MOCK_VLLM_FAILURE_RATE: "2" });
+  });
+});
+
+describe("the model: positional, or the deprecated --model", () => {
+  test("the positional model is taken, with no warning", () => {
+    const parsed = parseCommandLine(["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen"]);
+    assert.equal(parsed.model, "Qwen/Qwen2.5-0.5B-Instruct");
+    assert.deepEqual(parsed.warnings, []);
+    assert.equal(configFromCommandLine(parsed).model, "Qwen/Qwen2.5-0.5B-Instruct");
+  });
+
+  test("--model (either spelling, anywhere) is still taken, with vLLM's deprecation warning", () => {
+    for (const argv of [
+      ["--model", "Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen"],
+      ["--served-model-name", "qwen", "--model=Qwen/Qwen2.5-0.5B-Instruct"],
+    ]) {
+      const parsed = parseCommandLine(argv);
+      assert.equal(configFromCommandLine(parsed).model, "Qwen/Qwen2.5-0.5B-Instruct", argv.join(" "));
+      assert.deepEqual(parsed.warnings, [MODEL_FLAG_DEPRECATION], argv.join(" "));
+    }
+    assert.match(MODEL_FLAG_DEPRECATION, /^With `vllm serve`, you should provide the model as a positional argument .*will be removed/);
+  });
+
+  test("a positional model and --model together are refused, saying the model is given twice", () => {
+    rejects(
+      ["m", "--model", "other"],
+      /unrecognized arguments: m\n\nHint: the model is given twice, as the positional argument \('m'\) and with --model \('other'\)/,
+    );
+    rejects(["--model", "m", "m"], /unrecognized arguments: m\n\nHint: the model is given twice/);
+    assert.throws(() => parseCommandLine(["m", "--model=other"]), CommandLineError);
+  });
+
+  test("the process prints the warning to stderr and starts; the conflict exits 2", { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const p = runMain(["--model", "m", "--host", "127.0.0.1", "--port", String(port)]);
+    let stderr = "";
+    p.child.stderr!.on("data", (d) => (stderr += d));
+    try {
+      await waitFor(() => p.output().includes("Application startup complete"), 20_000);
+      assert.match(
+        stderr,
+        /^WARNING \d\d-\d\d \d\d:\d\d:\d\d \[mock_vllm\] With `vllm serve`, you should provide the model as a positional argument/m,
+      );
+      assert.equal((await raw(`http://127.0.0.1:${port}`, "GET", "/health")).status, 200);
+    } finally {
+      p.child.kill("SIGKILL");
+    }
+    const both = runMain(["m", "--model", "other"]);
+    assert.equal(await both.exited, 2);
+    assert.match(both.output(), /vllm serve: error: unrecognized arguments: m\n\nHint: the model is given twice/);
   });
 });
 
