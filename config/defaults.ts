@@ -123,7 +123,12 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       extraArgs: m.extraArgs ?? [],
     },
     images: { ...DEFAULT_IMAGES, ...c.images },
-    gpu: { count: c.gpu?.deviceIds ? "all" : (c.gpu?.count ?? "all"), deviceIds: c.gpu?.deviceIds },
+    // One GPU per tensor-parallel rank by default, so a stack takes only what vLLM uses and two
+    // stacks can share a host; "all" stays available when asked for.
+    gpu: {
+      count: c.gpu?.deviceIds ? c.gpu.deviceIds.length : (c.gpu?.count ?? m.tensorParallelSize ?? 1),
+      deviceIds: c.gpu?.deviceIds,
+    },
     cache: {
       volumeName: cacheVolume,
       compileVolumeName: `${cacheVolume}-vllm`,

@@ -68,7 +68,7 @@ const modelSchema = z
     gpuMemoryUtilization: number((n) => n.gt(0, "expected a fraction in (0, 1]").lte(1, "expected a fraction in (0, 1]")).optional(),
     /** `--max-num-seqs`. Committed stacks: `64`. */
     maxNumSeqs: positiveInt.optional(),
-    /** `--tensor-parallel-size`; at most the GPUs requested, 1 on cpu. Committed stacks: `1`. */
+    /** `--tensor-parallel-size`; at most the GPUs requested (`gpu.count` defaults to it), 1 on cpu. Committed stacks: `1`. */
     tensorParallelSize: positiveInt.optional(),
     /** `--trust-remote-code`. Committed stacks: `false`. */
     trustRemoteCode: boolean().optional(),
@@ -94,9 +94,9 @@ const imagesSchema = z
 
 const gpuSchema = z
   .object({
-    /** `all` or a number of GPUs (vLLM on gpu only). Committed stacks: dev —, gpu `all`. */
+    /** GPUs to request (vLLM on gpu only): a number, at least `model.tensorParallelSize`, which is the default; or `all` (Docker: every GPU of the host, count -1; Kubernetes: `model.tensorParallelSize`, since a pod cannot claim a node's every GPU). Committed stacks: dev —, gpu `1` (= `model.tensorParallelSize`). */
     count: z.union([z.literal("all"), positiveInt]).optional(),
-    /** specific GPUs, e.g. `["0", "2"]` (instead of `count`). Committed stacks: —. */
+    /** specific GPUs on Docker, e.g. `["0", "2"]` (instead of `count`; at least `model.tensorParallelSize` of them). Committed stacks: —. */
     deviceIds: z.array(name).min(1, "expected at least one device id").optional(),
   })
   .strict();
@@ -292,10 +292,21 @@ function checkCrossFieldRules(raw: StackConfig, ctx: z.RefinementCtx): void {
   if (gpu.count !== undefined && gpu.deviceIds !== undefined) {
     issue(["gpu"], "expected either count or deviceIds, not both");
   }
-  const tp = model.tensorParallelSize;
-  const gpus = Array.isArray(gpu.deviceIds) ? gpu.deviceIds.length : gpu.count;
-  if (typeof tp === "number" && typeof gpus === "number" && tp > gpus) {
-    issue(["model", "tensorParallelSize"], `expected at most the ${gpus} GPU(s) requested in gpu, got ${tp}`);
+  // vLLM runs one tensor-parallel rank per GPU: fewer GPUs than ranks fails only once the engine starts.
+  const tp = typeof model.tensorParallelSize === "number" ? model.tensorParallelSize : 1;
+  if (typeof gpu.count === "number" && gpu.count < tp) {
+    issue(
+      ["gpu", "count"],
+      `${gpu.count} GPU(s) is fewer than model.tensorParallelSize (${tp}): vLLM needs one GPU per tensor-parallel rank; ` +
+        `set gpu.count to at least ${tp}, or leave it unset (it defaults to model.tensorParallelSize)`,
+    );
+  }
+  if (Array.isArray(gpu.deviceIds) && gpu.deviceIds.length < tp) {
+    issue(
+      ["gpu", "deviceIds"],
+      `${gpu.deviceIds.length} device(s) is fewer than model.tensorParallelSize (${tp}): vLLM needs one GPU per tensor-parallel rank; ` +
+        `list at least ${tp}, or lower model.tensorParallelSize`,
+    );
   }
   if (typeof tp === "number" && tp > 1 && device === "cpu") {
     issue(["model", "tensorParallelSize"], 'expected 1 on device "cpu"');

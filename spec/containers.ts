@@ -133,7 +133,11 @@ export function agentHealthcheck(engine: Pick<EngineFeatures, "startInterval">) 
   };
 }
 
-/** NVIDIA device requests on GPU stacks (classic runtime: driver "nvidia"); none elsewhere. */
+/**
+ * NVIDIA device requests on GPU stacks (classic runtime: driver "nvidia"); none elsewhere. The
+ * listed GPUs when `gpu.deviceIds` is set; else `gpu.count` of them (the tensor-parallel size by
+ * default), or every GPU of the host (-1) for `all`.
+ */
 export function deviceRequests(cfg: RuntimeConfig) {
   if (cfg.device !== "gpu") return undefined;
   const { count, deviceIds } = cfg.gpu;

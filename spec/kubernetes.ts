@@ -118,7 +118,7 @@ function secretEnv(cfg: RuntimeConfig, present: SecretKey[], pairs: [string, Sec
     .map(([name, key]) => ({ name, valueFrom: { secretKeyRef: { name: secret, key: SECRET_DATA_KEYS[key] } } }));
 }
 
-/** GPUs a pod asks for: `all` means the GPUs vLLM uses (a pod cannot claim a whole node's). */
+/** GPUs a pod asks for: `gpu.count`, by default the tensor-parallel size; `all` means that too (a pod cannot claim a whole node's). */
 export function gpuLimit(cfg: RuntimeConfig): number | undefined {
   if (cfg.device !== "gpu") return undefined;
   return cfg.gpu.count === "all" ? cfg.model.tensorParallelSize : cfg.gpu.count;

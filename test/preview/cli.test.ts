@@ -56,7 +56,7 @@ describe("pulumi preview with the real CLI", () => {
       assert.ok(inputs.ports.every((p: any) => p.ip === "127.0.0.1"));
       assert.equal(inputs.volumes[0].containerPath, "/root/.cache/huggingface");
       if (stack === "gpu") {
-        assert.deepEqual(inputs.deviceRequests, [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }]);
+        assert.deepEqual(inputs.deviceRequests, [{ driver: "nvidia", count: 1, capabilities: ["gpu"] }]);
         assert.equal(inputs.healthcheck.startPeriod, "10m0s");
       } else {
         assert.equal(inputs.deviceRequests, undefined);

@@ -55,7 +55,12 @@ describe("stack config validation", () => {
     [
       "tensor parallel above GPUs",
       { runtime: "vllm", gpu: { count: 2 }, model: { tensorParallelSize: 4 } },
-      /model\.tensorParallelSize: expected at most the 2 GPU/,
+      /^inference-runtime:gpu\.count: 2 GPU\(s\) is fewer than model\.tensorParallelSize \(4\)/,
+    ],
+    [
+      "tensor parallel above the listed GPUs",
+      { runtime: "vllm", gpu: { deviceIds: ["0", "1"] }, model: { tensorParallelSize: 4 } },
+      /^inference-runtime:gpu\.deviceIds: 2 device\(s\) is fewer than model\.tensorParallelSize \(4\)/,
     ],
     [
       "tensor parallel on cpu",
@@ -125,6 +130,14 @@ describe("defaults per runtime and device", () => {
     assert.equal(cfg.healthcheck.startPeriod, "30s");
     assert.equal(cfg.cache.keepOnDestroy, false);
     assert.equal(cfg.agent.simulateGpuCount, 1);
+  });
+
+  it("requests one GPU per tensor-parallel rank unless gpu says otherwise", () => {
+    const gpuOf = (raw: unknown) => resolveConfig(parseStackConfig(raw, NS), id, "gpu").gpu;
+    assert.deepEqual(gpuOf({ runtime: "vllm" }), { count: 1, deviceIds: undefined });
+    assert.deepEqual(gpuOf({ runtime: "vllm", model: { tensorParallelSize: 4 } }), { count: 4, deviceIds: undefined });
+    assert.deepEqual(gpuOf({ runtime: "vllm", gpu: { count: "all" }, model: { tensorParallelSize: 2 } }).count, "all");
+    assert.deepEqual(gpuOf({ runtime: "vllm", gpu: { deviceIds: ["0", "3"] } }), { count: 2, deviceIds: ["0", "3"] });
   });
 
   it("gives vLLM on gpu at least 10 minutes to load and keeps its cache", () => {

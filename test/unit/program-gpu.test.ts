@@ -2,7 +2,7 @@
 // This machine has no GPU: in preview the program must still plan the full GPU stack.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { byType, Declared, labelsOf, runProgram, stackConfig } from "./harness";
+import { byType, configProblems, Declared, labelsOf, runProgram, stackConfig } from "./harness";
 
 describe("gpu stack", () => {
   let resources: Declared[];
@@ -58,9 +58,9 @@ describe("gpu stack", () => {
     assert.ok(!container("model-server").inputs.envs.some((e: string) => /^(MODEL|MAX_MODEL_LEN|MOCK_VLLM_\w+)=/.test(e)));
   });
 
-  it("requests all NVIDIA GPUs with capability gpu and shares the host IPC namespace", () => {
+  it("requests as many NVIDIA GPUs as the tensor-parallel size (1), with capability gpu, and shares the host IPC namespace", () => {
     const server = container("model-server");
-    assert.deepEqual(server.inputs.deviceRequests, [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }]);
+    assert.deepEqual(server.inputs.deviceRequests, [{ driver: "nvidia", count: 1, capabilities: ["gpu"] }]);
     assert.equal(server.inputs.ipcMode, "host");
   });
 
@@ -94,5 +94,42 @@ describe("gpu stack", () => {
 
   it("does not simulate GPUs in the agent of a real GPU stack", () => {
     assert.ok(container("worker-agent").inputs.envs.includes("WORKER_SIMULATE_GPU_COUNT=0"));
+  });
+});
+
+describe("gpu stack: which GPUs", () => {
+  const serverOf = (resources: Declared[]) =>
+    byType(resources, "docker:index/container:Container").find((c) => labelsOf(c)["io.inference-runtime.role"] === "model-server")!;
+  const gpuStack = (overrides: Record<string, unknown>) => runProgram("gpu", stackConfig("gpu", overrides));
+
+  it("requests model.tensorParallelSize GPUs when gpu.count is unset", async () => {
+    const { resources } = await gpuStack({ model: { tensorParallelSize: 2 } });
+    assert.deepEqual(serverOf(resources).inputs.deviceRequests, [{ driver: "nvidia", count: 2, capabilities: ["gpu"] }]);
+    assert.ok(serverOf(resources).inputs.command.join(" ").includes("--tensor-parallel-size 2"));
+  });
+
+  it("requests every GPU of the host (count -1) for gpu.count all", async () => {
+    const { resources } = await gpuStack({ gpu: { count: "all" } });
+    assert.deepEqual(serverOf(resources).inputs.deviceRequests, [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }]);
+  });
+
+  it("requests the listed GPUs for gpu.deviceIds", async () => {
+    const { resources } = await gpuStack({ gpu: { deviceIds: ["1"] } });
+    assert.deepEqual(serverOf(resources).inputs.deviceRequests, [{ driver: "nvidia", deviceIds: ["1"], capabilities: ["gpu"] }]);
+  });
+
+  it("refuses fewer GPUs than the tensor-parallel size at preview, naming the keys", () => {
+    const byCount = configProblems(stackConfig("gpu", { gpu: { count: 1 }, model: { tensorParallelSize: 2 } }));
+    assert.ok(
+      byCount.some((p) => /^inference-runtime:gpu\.count: 1 GPU\(s\) is fewer than model\.tensorParallelSize \(2\)/.test(p)),
+      byCount.join("\n"),
+    );
+    const byIds = configProblems(stackConfig("gpu", { gpu: { deviceIds: ["0"] }, model: { tensorParallelSize: 2 } }));
+    assert.ok(
+      byIds.some((p) => /^inference-runtime:gpu\.deviceIds: 1 device\(s\) is fewer than model\.tensorParallelSize \(2\)/.test(p)),
+      byIds.join("\n"),
+    );
+    assert.deepEqual(configProblems(stackConfig("gpu", { gpu: { count: "all" }, model: { tensorParallelSize: 4 } })), []);
+    assert.deepEqual(configProblems(stackConfig("gpu", { gpu: { count: 2 }, model: { tensorParallelSize: 2 } })), []);
   });
 });

@@ -193,6 +193,19 @@ describe("kubernetes platform, gpu stack", () => {
     assert.deepEqual(byType(resources, TYPES.deployment)[0].inputs.spec.strategy, { type: "Recreate" });
   });
 
+  it("asks for model.tensorParallelSize GPUs by default and for gpu.count all, and for a numeric gpu.count", async () => {
+    const limitOf = async (overrides: Record<string, unknown>) => {
+      const { resources } = await runProgram(
+        "gpu",
+        stackConfig("gpu", { platform: "kubernetes", images: { workerAgent: "registry.example/worker-agent:1" }, ...overrides }),
+      );
+      return byType(resources, TYPES.deployment)[0].inputs.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"];
+    };
+    assert.equal(await limitOf({ model: { tensorParallelSize: 2 } }), "2");
+    assert.equal(await limitOf({ gpu: { count: "all" }, model: { tensorParallelSize: 2 } }), "2");
+    assert.equal(await limitOf({ gpu: { count: 3 }, model: { tensorParallelSize: 2 } }), "3");
+  });
+
   it("gives vLLM the model first, positionally (the image's entrypoint is `vllm serve`)", () => {
     assert.equal(pod.containers[0].args[0], "Qwen/Qwen2.5-0.5B-Instruct");
     assert.equal(pod.containers[0].args[1], "--served-model-name");
