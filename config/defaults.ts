@@ -49,6 +49,8 @@ export interface RuntimeConfig extends StackIdentity {
   healthcheck: HealthTimings;
   /** The container stop timeout is longer than the server's own shutdown timeout. */
   server: Resolved<Section<"server">, "memoryLimitMb" | "shmSizeMb"> & { stopTimeoutSeconds: number };
+  /** Rotation of the containers' json-file logs (Docker; refused on Kubernetes). */
+  logs: Resolved<Section<"logs">>;
   agent: Resolved<Section<"agent">, "controlPlaneUrl" | "instanceId" | "advertiseIp">;
   smokeTest: boolean;
   mock: Resolved<Section<"mock">>;
@@ -153,6 +155,9 @@ export function resolveConfig(c: StackConfig, id: StackIdentity, device: "cpu" |
       cpuKvCacheSpaceGb: c.server?.cpuKvCacheSpaceGb ?? 4,
       hfHubOffline: c.server?.hfHubOffline ?? false,
     },
+    // Docker's json-file default never rotates: a chatty server (vLLM logs every request's stats)
+    // fills the host's disk. 5 × 50 MB per container keeps days of logs.
+    logs: { maxSizeMb: c.logs?.maxSizeMb ?? 50, maxFiles: c.logs?.maxFiles ?? 5 },
     agent: {
       enabled: c.agent?.enabled ?? true,
       controlPlaneUrl: c.agent?.controlPlaneUrl,

@@ -159,6 +159,15 @@ const serverSchema = z
   })
   .strict();
 
+const logsSchema = z
+  .object({
+    /** size at which Docker's json-file driver starts a new log file (`max-size`), in MB; Docker only. Committed stacks: `50`. */
+    maxSizeMb: positiveInt.optional(),
+    /** log files kept per container (`max-file`), the current one included; Docker only. Committed stacks: `5`. */
+    maxFiles: positiveInt.optional(),
+  })
+  .strict();
+
 const agentSchema = z
   .object({
     /** run the worker-agent. Committed stacks: `true`. */
@@ -253,6 +262,8 @@ export const stackConfigSchema = z
     network: networkSchema.optional(),
     healthcheck: healthcheckSchema.optional(),
     server: serverSchema.optional(),
+    /** log rotation of both containers on Docker (json-file driver); on Kubernetes the kubelet rotates (containerLogMaxSize, containerLogMaxFiles). */
+    logs: logsSchema.optional(),
     agent: agentSchema.optional(),
     mock: mockSchema.optional(),
     kubernetes: kubernetesSchema.optional(),
@@ -338,6 +349,13 @@ function checkKubernetesRules(c: Unchecked, issue: (path: (string | number)[], m
   const [gpu, images, server] = [c.gpu, c.images, c.server].map(section);
   if (isSet(c.network)) {
     issue(["network"], 'Docker host settings; on platform "kubernetes" the Service is set with kubernetes.serviceType: remove network');
+  }
+  if (isSet(c.logs)) {
+    issue(
+      ["logs"],
+      'Docker\'s json-file log rotation; on platform "kubernetes" the kubelet rotates container logs ' +
+        "(its containerLogMaxSize and containerLogMaxFiles settings): remove logs",
+    );
   }
   if (server.restart !== undefined)
     issue(["server", "restart"], 'a Docker restart policy; pods on platform "kubernetes" always restart: remove it');

@@ -157,6 +157,14 @@ export function hostSettings(cfg: RuntimeConfig) {
   };
 }
 
+/** The json-file log driver with rotation, for both containers (Docker's default never rotates). */
+export function logSettings(cfg: RuntimeConfig) {
+  return {
+    logDriver: "json-file",
+    logOpts: { "max-size": `${cfg.logs.maxSizeMb}m`, "max-file": String(cfg.logs.maxFiles) },
+  };
+}
+
 /** Host ports: both live on the model server, since the agent shares its network namespace. */
 export function publishedPorts(cfg: RuntimeConfig) {
   const n = cfg.network;
@@ -187,6 +195,7 @@ export function serverReplacementSpec(cfg: RuntimeConfig, imageSource: string, s
     ports: publishedPorts(cfg),
     devices: deviceRequests(cfg) ?? null,
     host: hostSettings(cfg),
+    logs: logSettings(cfg),
     stopTimeout: cfg.server.stopTimeoutSeconds,
   };
 }

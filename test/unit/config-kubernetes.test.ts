@@ -39,6 +39,11 @@ describe("kubernetes config validation", () => {
       /^inference-runtime:server\.restart: a Docker restart policy/,
     ],
     [
+      "log rotation (the kubelet's)",
+      { platform: "kubernetes", images: IMAGES, logs: { maxSizeMb: 10 } },
+      /^inference-runtime:logs: Docker's json-file log rotation; on platform "kubernetes" the kubelet rotates .*containerLogMaxSize/,
+    ],
+    [
       "device ids",
       { platform: "kubernetes", runtime: "vllm", device: "gpu", images: IMAGES, gpu: { deviceIds: ["0"] } },
       /^inference-runtime:gpu\.deviceIds: .*use gpu\.count/,
@@ -77,7 +82,7 @@ describe("kubernetes config validation", () => {
 
   it("accepts the dev stack's settings on a cluster, with the images named, and the project's empty defaults", () => {
     assert.deepEqual(
-      problems({ platform: "kubernetes", runtime: "mock", images: IMAGES, network: {}, kubernetes: {}, smokeTest: true }),
+      problems({ platform: "kubernetes", runtime: "mock", images: IMAGES, network: {}, logs: {}, kubernetes: {}, smokeTest: true }),
       [],
     );
   });

@@ -112,6 +112,14 @@ describe("dev stack", () => {
     assert.equal(server.inputs.image, "sha256:runtime-server-image-build");
   });
 
+  it("rotates both containers' logs with the json-file driver (50 MB × 5 by default)", () => {
+    for (const role of ["model-server", "worker-agent"]) {
+      const { logDriver, logOpts } = container(role).inputs;
+      assert.equal(logDriver, "json-file", role);
+      assert.deepEqual(logOpts, { "max-size": "50m", "max-file": "5" }, role);
+    }
+  });
+
   it("waits for a mock-sized healthcheck whose probe exists in the image, through the health gate", () => {
     const server = container("model-server");
     assert.deepEqual(server.inputs.healthcheck.tests, ["CMD", "node", "/app/main.js", "--mock-probe", "http://127.0.0.1:8000/health"]);

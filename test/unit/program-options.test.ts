@@ -36,6 +36,17 @@ describe("settings that reach resources", () => {
       assert.ok(envs.includes(e), e);
   });
 
+  it("sets logs.maxSizeMb and logs.maxFiles as json-file rotation on both containers, and counts them in the server's spec digest", async () => {
+    const { resources, outputs } = await runProgram("gpu", stackConfig("gpu", { logs: { maxSizeMb: 10, maxFiles: 2 } }));
+    for (const role of ["model-server", "worker-agent"]) {
+      const { logDriver, logOpts } = containerOf(resources, role)!.inputs;
+      assert.equal(logDriver, "json-file", role);
+      assert.deepEqual(logOpts, { "max-size": "10m", "max-file": "2" }, role);
+    }
+    const defaults = await runProgram("gpu", stackConfig("gpu"));
+    assert.notEqual(outputs.modelServerSpecDigest, defaults.outputs.modelServerSpecDigest);
+  });
+
   it("joins network.external as well as its own network, without declaring it", async () => {
     const { resources } = await runProgram("dev", stackConfig("dev", { network: { external: "controlplane" } }));
     const server = containerOf(resources, "model-server")!;
