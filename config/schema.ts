@@ -131,13 +131,13 @@ const healthcheckSchema = z
     interval: duration.optional(),
     /** probe timeout. Committed stacks: dev `2s`, gpu `5s`. */
     timeout: duration.optional(),
-    /** grace period for loading. Committed stacks: dev `30s`, gpu `10m0s` (vLLM on cpu: `30m0s`). */
+    /** grace period for loading (stretched to `waitTimeoutSeconds` when shorter). Committed stacks: dev `30s`, gpu `10m0s` (vLLM on cpu: `30m0s`). */
     startPeriod: duration.optional(),
     /** probe interval during the start period; sent to engines from API 1.44 on (older engines get the same fast first probe from the health gate, which runs the probe itself every 0.5 s until it passes). Committed stacks: dev `1s`, gpu `5s`. */
     startInterval: duration.optional(),
     /** failures before unhealthy. Committed stacks: dev `5`, gpu `6`. */
     retries: positiveInt.optional(),
-    /** how long `pulumi up` waits for the model server to pass its healthcheck; a container that exits or restarts fails the update at once. Committed stacks: dev `120`, gpu `1800` (vLLM on cpu: `3600`). */
+    /** the longest `pulumi up` waits for the model server to pass its healthcheck, a first download and compile included (failed probes count only after it); a container that exits or restarts fails the update at once. Committed stacks: dev `120`, gpu `1800` (vLLM on cpu: `3600`). */
     waitTimeoutSeconds: positiveInt.optional(),
   })
   .strict();

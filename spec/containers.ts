@@ -2,6 +2,7 @@
 // is decided here, so it can be unit-tested without Pulumi and read in one place.
 import { AGENT_ENV, AGENT_HEALTHCHECK, localUrl, mockEnvVar, PATHS, PORTS, PROBE_FLAGS } from "../contract";
 import { RuntimeConfig } from "../config/defaults";
+import { formatGoDuration, parseDurationMs } from "../config/duration";
 import { EngineFeatures } from "../host/engine";
 
 export type Role = "model-server" | "worker-agent" | "model-cache" | "network" | "image" | "namespace" | "secrets" | "service";
@@ -102,22 +103,35 @@ function mockEnv(cfg: RuntimeConfig): string[] {
 }
 
 /**
+ * How long a starting model server may fail its probes before they count: the start period, but
+ * never less than `healthcheck.waitTimeoutSeconds`, the bound the user gave `pulumi up`. A first
+ * start that downloads weights and compiles is then waited for until that bound, on engines with
+ * and without start intervals; the first passing probe ends it, so later failures count as usual.
+ */
+export function loadingGrace(cfg: RuntimeConfig): string {
+  const h = cfg.healthcheck;
+  return formatGoDuration(Math.max(parseDurationMs(h.startPeriod) ?? 0, h.waitTimeoutSeconds * 1000));
+}
+
+/**
  * The probe must exist in the image: python3 in vLLM's, node in ours (neither is sure to have
- * curl). Engines below API 1.44 refuse a start interval; there the health gate's own probes
- * give the fast first check (see deploy/wait-healthy.ts).
+ * curl); its own timeout is `healthcheck.timeout`, as the engine's. Engines below API 1.44 refuse
+ * a start interval; there the health gate's own probes give the fast first check (see
+ * deploy/wait-healthy.ts).
  */
 export function healthcheck(cfg: RuntimeConfig, engine: Pick<EngineFeatures, "startInterval">) {
   const url = localUrl("127.0.0.1", PORTS.api, PATHS.serverHealth);
+  const h = cfg.healthcheck;
+  const timeoutSeconds = Math.max(1, (parseDurationMs(h.timeout) ?? 1000) / 1000);
   const tests =
     cfg.runtime === "vllm"
-      ? ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${url}', timeout=4)`]
+      ? ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${url}', timeout=${timeoutSeconds})`]
       : ["CMD", "node", "/app/main.js", PROBE_FLAGS.mockVllm, url];
-  const h = cfg.healthcheck;
   return {
     tests,
     interval: h.interval,
     timeout: h.timeout,
-    startPeriod: h.startPeriod,
+    startPeriod: loadingGrace(cfg),
     ...(engine.startInterval ? { startInterval: h.startInterval } : {}),
     retries: h.retries,
   };

@@ -8,7 +8,7 @@ import { AGENT_HEALTHCHECK, AGENT_ENV, PATHS, PORTS, SERVER_ENV } from "../contr
 import { RuntimeConfig } from "../config/defaults";
 import { parseDurationMs } from "../config/duration";
 import { SecretKey } from "../config/load";
-import { AGENT_STATE_DIR, HF_HOME, modelServerEnv, Role, serveArgs, VLLM_CACHE_ROOT, workerAgentEnv } from "./containers";
+import { AGENT_STATE_DIR, HF_HOME, loadingGrace, modelServerEnv, Role, serveArgs, VLLM_CACHE_ROOT, workerAgentEnv } from "./containers";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -67,8 +67,9 @@ function seconds(duration: string): number {
 
 /**
  * The model server's probes. The startup probe covers model loading: failureThreshold × period
- * is at least the start period (and then the usual retries), so a slow load is never killed;
- * readiness and liveness take over only after it passed.
+ * is at least the loading grace (the start period, or `healthcheck.waitTimeoutSeconds` when longer:
+ * the same bound as on Docker) and then the usual retries, so a slow load is never killed before
+ * the user's bound; readiness and liveness take over only after it passed.
  */
 export function modelServerProbes(cfg: RuntimeConfig): { startupProbe: Probe; readinessProbe: Probe; livenessProbe: Probe } {
   const h = cfg.healthcheck;
@@ -79,7 +80,7 @@ export function modelServerProbes(cfg: RuntimeConfig): { startupProbe: Probe; re
       httpGet,
       periodSeconds: startPeriod,
       timeoutSeconds: seconds(h.timeout),
-      failureThreshold: Math.ceil(seconds(h.startPeriod) / startPeriod) + h.retries,
+      failureThreshold: Math.ceil(seconds(loadingGrace(cfg)) / startPeriod) + h.retries,
     },
     readinessProbe: { httpGet, periodSeconds: seconds(h.interval), timeoutSeconds: seconds(h.timeout), failureThreshold: h.retries },
     livenessProbe: { httpGet, periodSeconds: seconds(h.interval), timeoutSeconds: seconds(h.timeout), failureThreshold: h.retries },

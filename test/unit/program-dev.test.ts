@@ -123,7 +123,8 @@ describe("dev stack", () => {
   it("waits for a mock-sized healthcheck whose probe exists in the image, through the health gate", () => {
     const server = container("model-server");
     assert.deepEqual(server.inputs.healthcheck.tests, ["CMD", "node", "/app/main.js", "--mock-probe", "http://127.0.0.1:8000/health"]);
-    assert.equal(server.inputs.healthcheck.startPeriod, "30s");
+    // The start period (30s) stretched to the wait the user allows `up` (waitTimeoutSeconds 120).
+    assert.equal(server.inputs.healthcheck.startPeriod, "2m0s");
     // The fake engine speaks API 1.41, which refuses a start interval.
     assert.equal(server.inputs.healthcheck.startInterval, undefined);
     assert.equal(server.inputs.wait, false);

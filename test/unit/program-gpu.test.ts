@@ -64,11 +64,12 @@ describe("gpu stack", () => {
     assert.equal(server.inputs.ipcMode, "host");
   });
 
-  it("gives model loading at least 10 minutes and probes with python3", () => {
+  it("gives model loading the whole wait the user allows (30 min) and probes with python3, within healthcheck.timeout", () => {
     const { healthcheck, stopTimeout } = container("model-server").inputs;
-    assert.equal(healthcheck.startPeriod, "10m0s");
+    assert.equal(healthcheck.startPeriod, "30m0s");
     assert.equal(healthcheck.tests[1], "python3");
-    assert.match(healthcheck.tests[3], /urlopen\('http:\/\/127\.0\.0\.1:8000\/health'/);
+    assert.match(healthcheck.tests[3], /urlopen\('http:\/\/127\.0\.0\.1:8000\/health', timeout=5\)/);
+    assert.equal(healthcheck.timeout, "5s");
     const gate = byType(resources, "command:local:Command").find((c) => c.name === "runtime-server-ready-wait")!;
     const waitS = Number(gate.inputs.environment.WAIT_TIMEOUT_S);
     assert.ok(waitS >= 600, `the health gate's ${waitS} s is shorter than model loading`);

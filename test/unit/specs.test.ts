@@ -4,10 +4,24 @@ import { describe, it } from "node:test";
 import { parseStackConfig, resolveConfig } from "../../config/defaults";
 import { formatGoDuration, parseDurationMs } from "../../config/duration";
 import { resolveDevice } from "../../host/device";
-import { deviceRequests, endpoints, hostSettings, publishedPorts, serveArgs } from "../../spec/containers";
+import { deviceRequests, endpoints, healthcheck, hostSettings, loadingGrace, publishedPorts, serveArgs } from "../../spec/containers";
 
 const cfgOf = (raw: unknown, device: "cpu" | "gpu" = "cpu") =>
   resolveConfig(parseStackConfig(raw, "inference-runtime"), { project: "inference-runtime", stack: "t" }, device);
+
+describe("the wait for a loading model server", () => {
+  it("lets probes fail uncounted until the longer of the start period and waitTimeoutSeconds", () => {
+    assert.equal(loadingGrace(cfgOf({ healthcheck: { startPeriod: "15s", waitTimeoutSeconds: 90 } })), "1m30s");
+    assert.equal(loadingGrace(cfgOf({ healthcheck: { startPeriod: "5m", waitTimeoutSeconds: 90 } })), "5m0s");
+    const h = healthcheck(cfgOf({ healthcheck: { startPeriod: "15s", waitTimeoutSeconds: 90 } }), { startInterval: true });
+    assert.equal(h.startPeriod, "1m30s");
+  });
+
+  it("gives vLLM's probe the configured healthcheck.timeout", () => {
+    const h = healthcheck(cfgOf({ runtime: "vllm", healthcheck: { timeout: "12s" } }), { startInterval: false });
+    assert.match(h.tests[3], /timeout=12\)$/);
+  });
+});
 
 describe("durations", () => {
   it("formats like Go's time.Duration", () => {
