@@ -17,6 +17,25 @@ function containersPublishing(target: EngineTarget, port: number): string[] {
   return out.split("\n").filter(Boolean);
 }
 
+/**
+ * Host ports the given containers are configured to publish, running or not: a crash-looping
+ * container of our own holds its port only between restarts, so `docker ps` may miss it while the
+ * port is bound an instant later.
+ */
+function configuredPorts(target: EngineTarget, containers: string[]): Set<number> {
+  const ports = new Set<number>();
+  for (const name of containers) {
+    let bindings: Record<string, { HostPort?: string }[] | null> | null = null;
+    try {
+      bindings = JSON.parse(dockerCli(target, ["container", "inspect", "--format", "{{json .HostConfig.PortBindings}}", name]));
+    } catch {
+      continue; // not there (yet)
+    }
+    for (const list of Object.values(bindings ?? {})) for (const b of list ?? []) if (b.HostPort) ports.add(Number(b.HostPort));
+  }
+  return ports;
+}
+
 /** Resolves false when something on this machine already listens on address:port. */
 function canBind(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -38,7 +57,9 @@ export async function takenPorts(
   namespace: string,
 ): Promise<string[]> {
   const problems: string[] = [];
+  const ours = configuredPorts(target, ownContainers);
   for (const { key, port, address } of ports) {
+    if (ours.has(port)) continue;
     const holders = containersPublishing(target, port);
     if (holders.some((name) => ownContainers.includes(name))) continue;
     let holder: string | undefined;
