@@ -6,7 +6,15 @@ import { HealthGate } from "./healthGate";
 import { RuntimeSecrets } from "../config/load";
 import { AGENT_ENV } from "../contract";
 import { withSecretEnv } from "../program/secretEnv";
-import { AGENT_STATE_DIR, agentHealthcheck, containerNames, labels, logSettings, workerAgentEnv } from "../spec/containers";
+import {
+  AGENT_STATE_DIR,
+  agentDeviceRequests,
+  agentHealthcheck,
+  containerNames,
+  labels,
+  logSettings,
+  workerAgentEnv,
+} from "../spec/containers";
 
 export interface WorkerAgentArgs {
   /** The resolved stack configuration (`agent` settings, served model name). */
@@ -58,6 +66,7 @@ export class WorkerAgent extends pulumi.ComponentResource {
         networkMode: pulumi.interpolate`container:${args.modelServer.id}`,
         volumes: [{ volumeName: state.name, containerPath: AGENT_STATE_DIR }],
         healthcheck: agentHealthcheck(args.engine),
+        deviceRequests: agentDeviceRequests(cfg),
         ...logSettings(cfg),
         restart: cfg.server.restart,
         stopTimeout: 10,

@@ -25,7 +25,7 @@ function containersPublishing(target: EngineTarget, port: number): string[] {
 function configuredPorts(target: EngineTarget, containers: string[]): Set<number> {
   const ports = new Set<number>();
   for (const name of containers) {
-    let bindings: Record<string, { HostPort?: string }[] | null> | null = null;
+    let bindings: Record<string, { HostPort?: string }[] | null> | null;
     try {
       bindings = JSON.parse(dockerCli(target, ["container", "inspect", "--format", "{{json .HostConfig.PortBindings}}", name]));
     } catch {

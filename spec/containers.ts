@@ -159,6 +159,15 @@ export function deviceRequests(cfg: RuntimeConfig) {
   return [{ driver: "nvidia", count: count === "all" ? -1 : count, capabilities: ["gpu"] }];
 }
 
+/**
+ * The worker-agent's view of the server's GPUs on GPU stacks: the same GPUs with the `utility`
+ * capability alone, which the NVIDIA Container Toolkit answers with nvidia-smi and NVML but no
+ * CUDA, so the agent can report them in heartbeats and can never compute on them.
+ */
+export function agentDeviceRequests(cfg: RuntimeConfig) {
+  return deviceRequests(cfg)?.map((request) => ({ ...request, capabilities: ["utility"] }));
+}
+
 /** Settings that only a GPU or a CPU vLLM needs: shared memory for PyTorch, CPU pinning rights. */
 export function hostSettings(cfg: RuntimeConfig) {
   const vllmOnCpu = cfg.runtime === "vllm" && cfg.device === "cpu";

@@ -55,11 +55,19 @@ describe("pulumi preview with the real CLI", () => {
       assert.ok(inputs.command.includes("--served-model-name") && inputs.command.includes("--max-model-len"));
       assert.ok(inputs.ports.every((p: any) => p.ip === "127.0.0.1"));
       assert.equal(inputs.volumes[0].containerPath, "/root/.cache/huggingface");
+      assert.deepEqual(inputs.logOpts, { "max-size": "50m", "max-file": "5" });
+      const planned = containers.find((c) => c.newState.inputs.name === `inference-runtime-${stack}-worker-agent`);
+      assert.ok(planned, "no worker-agent planned");
+      const agent = JSON.parse(JSON.stringify(planned.newState.inputs, (key, value) => (key === "__defaults" ? undefined : value)));
       if (stack === "gpu") {
         assert.deepEqual(inputs.deviceRequests, [{ driver: "nvidia", count: 1, capabilities: ["gpu"] }]);
-        assert.equal(inputs.healthcheck.startPeriod, "10m0s");
+        // Monitoring only: nvidia-smi and NVML, no compute.
+        assert.deepEqual(agent.deviceRequests, [{ driver: "nvidia", count: 1, capabilities: ["utility"] }]);
+        // The start period stretched to the whole wait the gpu stack allows (waitTimeoutSeconds 1800).
+        assert.equal(inputs.healthcheck.startPeriod, "30m0s");
       } else {
         assert.equal(inputs.deviceRequests, undefined);
+        assert.equal(agent.deviceRequests, undefined);
       }
       assert.deepEqual(dockerObjects(stack), []);
     });

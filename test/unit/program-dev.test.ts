@@ -108,6 +108,7 @@ describe("dev stack", () => {
     assert.deepEqual(server.inputs.command.slice(0, 3), ["Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "qwen2.5-0.5b-instruct"]);
     assert.ok(!server.inputs.command.includes("--model"), "the model goes positionally; vLLM deprecated --model");
     assert.deepEqual(server.inputs.deviceRequests ?? [], []);
+    assert.deepEqual(container("worker-agent").inputs.deviceRequests ?? [], [], "no GPU access for the agent on cpu");
     assert.equal(server.inputs.ipcMode, undefined);
     assert.equal(server.inputs.image, "sha256:runtime-server-image-build");
   });

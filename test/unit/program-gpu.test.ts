@@ -64,6 +64,10 @@ describe("gpu stack", () => {
     assert.equal(server.inputs.ipcMode, "host");
   });
 
+  it("lets the agent see the same GPUs for monitoring only (utility: nvidia-smi, no compute)", () => {
+    assert.deepEqual(container("worker-agent").inputs.deviceRequests, [{ driver: "nvidia", count: 1, capabilities: ["utility"] }]);
+  });
+
   it("gives model loading the whole wait the user allows (30 min) and probes with python3, within healthcheck.timeout", () => {
     const { healthcheck, stopTimeout } = container("model-server").inputs;
     assert.equal(healthcheck.startPeriod, "30m0s");
