@@ -3,20 +3,10 @@
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { after, describe, it } from "node:test";
-import { docker, freePort, labelled, lifecycleBlocker, ScratchProject } from "./stacks";
+import { docker, failure, freePort, labelled, lifecycleBlocker, ScratchProject } from "./stacks";
 
 const skip = lifecycleBlocker();
 const ID = `${process.pid}`;
-
-/** The error of a failed Automation API call, as text. */
-async function failure(op: Promise<unknown>): Promise<string> {
-  try {
-    await op;
-  } catch (err) {
-    return String((err as Error).message ?? err);
-  }
-  assert.fail("expected the operation to fail");
-}
 
 function assertCleanError(text: string): void {
   assert.doesNotMatch(text, /unhandled exception|\n\s+at .*\.(ts|js):\d+/, "expected the message alone, without a stack trace");

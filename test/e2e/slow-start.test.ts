@@ -5,7 +5,7 @@
 // once: failures.test.ts.)
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { labelled, lifecycleBlocker, ScratchProject } from "./stacks";
+import { failure, labelled, lifecycleBlocker, ScratchProject } from "./stacks";
 
 const skip = lifecycleBlocker();
 const ID = `${process.pid}`;
@@ -18,23 +18,10 @@ const SLOW = {
   "healthcheck.retries": "5",
 };
 
-async function failure(op: Promise<unknown>): Promise<string> {
-  try {
-    await op;
-  } catch (err) {
-    return String((err as Error).message ?? err);
-  }
-  assert.fail("expected the update to fail");
-}
-
 describe("the wait for a slow model server, bounded by healthcheck.waitTimeoutSeconds", () => {
   const project = new ScratchProject();
   const stacks: string[] = [];
-  after(async () => {
-    if (skip) return project.remove();
-    for (const s of stacks) await project.cleanup(s);
-    project.remove();
-  });
+  after(() => project.cleanupAll(skip ? [] : stacks));
 
   it("waits for a 40 s start when the user allows 90 s", { skip }, async () => {
     const name = `e2e-${ID}-slow`;

@@ -3,6 +3,7 @@
 // against the real Docker engine. Every stack gets its own name and free host ports, so tests
 // never touch a developer's own dev stack, and `cleanup()` removes what a failed test left.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import assert from "node:assert/strict";
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -106,9 +107,25 @@ export class ScratchProject {
       for (const [k, name] of found) if (k === kind) await docker(...removeArgs(kind, name)).catch(() => undefined);
   }
 
+  /** Tears down `stacks` (see cleanup), then removes the scratch copy. */
+  async cleanupAll(stacks: string[]): Promise<void> {
+    for (const s of stacks) await this.cleanup(s);
+    this.remove();
+  }
+
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The error of a failed Automation API call, as text; fails the test when the call succeeded. */
+export async function failure(op: Promise<unknown>): Promise<string> {
+  try {
+    await op;
+  } catch (err) {
+    return String((err as Error).message ?? err);
+  }
+  return assert.fail("expected the operation to fail");
 }
 
 /**
