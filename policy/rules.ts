@@ -179,7 +179,8 @@ export function modelServerStartPeriod(view: ResourceView): string[] {
   return [
     `${describe(view)} runs ${runtime === "vllm-gpu" ? "vLLM on a GPU" : "vLLM on a CPU"} with a healthcheck start period of ` +
       `${String(startPeriod ?? "0s")}, shorter than the ${needed} a cold start (weight download and load) may take: ` +
-      `set healthcheck.startPeriod to at least ${needed}, or leave it unset for the runtime's default`,
+      `set healthcheck.startPeriod or healthcheck.waitTimeoutSeconds (the start period is the longer of the two) to at least ${needed}, ` +
+      "or leave them unset for the runtime's defaults",
   ];
 }
 

@@ -63,10 +63,11 @@ describe("the policy pack in real previews", { skip }, () => {
     {
       rule: "model-server-start-period",
       base: "gpu",
-      settings: { "healthcheck.startPeriod": "2m" },
+      // The engine's start period is the longer of startPeriod and waitTimeoutSeconds: both short.
+      settings: { "healthcheck.startPeriod": "2m", "healthcheck.waitTimeoutSeconds": "120" },
       resource: "docker:index/container:Container: runtime-server-container",
       message:
-        /runs vLLM on a GPU with a healthcheck start period of 2m0s, shorter than the 10m0s .* set healthcheck\.startPeriod to at least 10m0s/,
+        /runs vLLM on a GPU with a healthcheck start period of 2m0s, shorter than the 10m0s .* set healthcheck\.startPeriod or healthcheck\.waitTimeoutSeconds .* to at least 10m0s/,
     },
     {
       rule: "gpu-cache-retained",

@@ -130,7 +130,7 @@ describe("policy pack: model-server-start-period", () => {
     const [short] = modelServerStartPeriod(gpuServer({ healthcheck: { tests: ["CMD", "true"], startPeriod: "5m0s" } }));
     assert.match(
       short,
-      /runs vLLM on a GPU with a healthcheck start period of 5m0s, shorter than the 10m0s.*healthcheck\.startPeriod to at least 10m0s/,
+      /runs vLLM on a GPU with a healthcheck start period of 5m0s, shorter than the 10m0s.*healthcheck\.startPeriod or healthcheck\.waitTimeoutSeconds .* to at least 10m0s/,
     );
   });
 
