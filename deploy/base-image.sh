@@ -61,7 +61,8 @@ fi
 docker info >/dev/null 2>&1 || die "no Docker engine answers; run tools/offline/docker-engine.sh first"
 
 # Serialise concurrent builders of the same tag.
-lock="/tmp/inference-runtime-base-image.$(echo "$BASE_IMAGE" | tr -c 'A-Za-z0-9._-' '_').lock"
+# One lock file for every tag: a file per tag would pile up in /tmp (tests make tags of their own).
+lock="/tmp/inference-runtime-base-image.lock"
 exec 9>"$lock"
 if command -v flock >/dev/null 2>&1; then flock -w 300 9 || die "timed out waiting for another build of $BASE_IMAGE"; fi
 if [ "${FORCE:-0}" != "1" ] && up_to_date; then exit 0; fi
