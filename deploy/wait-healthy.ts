@@ -15,8 +15,10 @@ import { dockerEnv, targetFromEnvironment } from "../host/engineTarget";
 
 const run = promisify(execFile);
 const POLL_MS = 500;
-// The engine the program named in DOCKER_HOST (and its TLS settings), for every docker call.
-const ENV = dockerEnv(targetFromEnvironment());
+// The engine the program named in DOCKER_HOST (and its TLS settings), for every docker call:
+// resolved on first use, so importing this module (the unit tests do) runs nothing.
+let env: NodeJS.ProcessEnv | undefined;
+const ENV = () => (env ??= dockerEnv(targetFromEnvironment()));
 const LOG_LINES = 30;
 
 /** The parts of `docker inspect` this script reads. */
@@ -59,7 +61,7 @@ export function probeCommand(test: string[] | undefined): string[] | undefined {
 }
 
 async function docker(args: string[], timeoutMs = 30_000): Promise<string> {
-  return (await run("docker", args, { env: ENV, timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 })).stdout;
+  return (await run("docker", args, { env: ENV(), timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 })).stdout;
 }
 
 async function inspect(name: string): Promise<ContainerState> {
@@ -73,7 +75,7 @@ async function inspect(name: string): Promise<ContainerState> {
 
 async function probeOnce(name: string, cmd: string[]): Promise<{ ok: boolean; output: string }> {
   try {
-    const { stdout, stderr } = await run("docker", ["exec", name, ...cmd], { env: ENV, timeout: 30_000 });
+    const { stdout, stderr } = await run("docker", ["exec", name, ...cmd], { env: ENV(), timeout: 30_000 });
     return { ok: true, output: (stdout + stderr).trim() };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
@@ -125,7 +127,7 @@ export async function diagnosis(name: string, reason: string, waitedMs: number, 
   if (lastProbe) lines.push(`last probe run by this check: ${lastProbe}`);
   try {
     const { stdout, stderr } = await run("docker", ["logs", "--tail", String(LOG_LINES), name], {
-      env: ENV,
+      env: ENV(),
       timeout: 30_000,
       maxBuffer: 8 * 1024 * 1024,
     });

@@ -8,7 +8,7 @@ import { dockerEnv, EngineTarget, targetProblem } from "./engineTarget";
 export const MIN_ENGINE_API = "1.41";
 /** `healthcheck.startInterval` reaches the engine only from API 1.44 (Engine 25.0) on. */
 export const START_INTERVAL_API = "1.44";
-export { DEFAULT_SOCKET, EngineTarget, engineEnvironment, engineTarget, targetProblem } from "./engineTarget";
+export { EngineTarget, engineTarget } from "./engineTarget";
 
 /** True for engines on this machine, whose published ports can be probed by binding them here. */
 export function isLocalEngine(target: EngineTarget): boolean {

@@ -35,8 +35,7 @@ export interface DockerSettings {
 }
 
 /** The engine the docker provider will use, given its settings and the environment. */
-export function engineTarget(settings: DockerSettings | string | undefined, env: NodeJS.ProcessEnv = process.env): EngineTarget {
-  const s: DockerSettings = typeof settings === "string" ? { host: settings } : (settings ?? {});
+export function engineTarget(s: DockerSettings, env: NodeJS.ProcessEnv = process.env): EngineTarget {
   const tls = tlsOf(s, env);
   const withTls = (t: EngineTarget): EngineTarget => (tls ? { ...t, tls } : t);
   if (s.host) return withTls({ host: s.host, source: "docker:host" });
@@ -112,7 +111,7 @@ export function targetProblem(target: EngineTarget): string | undefined {
  * The environment variables that point a docker CLI started by a command (during `up` or
  * `destroy`, from the state) at the target: DOCKER_HOST always, and the TLS settings. PEM texts
  * travel as DOCKER_*_MATERIAL (secret values in the state) and are written to a private folder by
- * whoever runs the CLI (`materialize`, or the build script's prelude).
+ * whoever runs the CLI (`dockerEnv`, or the commands' TLS_PRELUDE).
  */
 export function engineEnvironment(target: EngineTarget): Record<string, string> {
   const env: Record<string, string> = { DOCKER_HOST: target.host };
@@ -163,5 +162,5 @@ export function dockerEnv(target: EngineTarget, base: NodeJS.ProcessEnv = proces
 
 /** The target as the environment of a deploy-time script describes it (the inverse of engineEnvironment). */
 export function targetFromEnvironment(env: NodeJS.ProcessEnv = process.env): EngineTarget {
-  return engineTarget(undefined, env);
+  return engineTarget({}, env);
 }

@@ -61,7 +61,6 @@ export async function takenPorts(
   for (const { key, port, address } of ports) {
     if (ours.has(port)) continue;
     const holders = containersPublishing(target, port);
-    if (holders.some((name) => ownContainers.includes(name))) continue;
     let holder: string | undefined;
     if (holders.length > 0) holder = `container ${holders.join(", ")}`;
     else if (isLocalEngine(target) && !(await canBind(address, port))) holder = "another process on this machine";

@@ -272,7 +272,7 @@ const agentSetting = (config: Record<string, unknown> | undefined, key: string):
 
 function engineOf(loc: StateLocation, stack: string): EngineTarget {
   const host = readConfig(loc, stack)?.["docker:host"];
-  return engineTarget(typeof host === "string" ? host : undefined);
+  return engineTarget({ host: typeof host === "string" ? host : undefined });
 }
 
 async function statusOf(loc: StateLocation, stack: Stack, engine: Map<string, ContainerState[]>): Promise<InstanceStatus> {

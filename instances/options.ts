@@ -131,7 +131,7 @@ export function planInstance(id: unknown, shape: RequestShape, root = PROGRAM_RO
     stack,
     base,
     network: shape.network,
-    engine: engineTarget(dockerHost),
+    engine: engineTarget({ host: dockerHost }),
     stackConfig,
     config,
     servedModelName: resolved.model.servedName,

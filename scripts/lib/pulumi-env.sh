@@ -67,7 +67,7 @@ pulumi_env() {
   pulumi_backend
   if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
     export PULUMI_CONFIG_PASSPHRASE=""
-    say "PULUMI_CONFIG_PASSPHRASE is not set: using the empty passphrase the committed stack files are salted for (fit for throwaway local stacks only; README, Stacks)"
+    say "PULUMI_CONFIG_PASSPHRASE is not set: using the empty passphrase the committed stack files are salted for (fit for throwaway local stacks only; README, Secrets)"
   fi
 }
 

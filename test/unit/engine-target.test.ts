@@ -23,7 +23,7 @@ function withContext(name: string, endpoint: string): NodeJS.ProcessEnv {
 describe("the engine target", () => {
   it("follows the provider's order: docker:host, then DOCKER_HOST, then the socket", () => {
     assert.equal(engineTarget({ host: "ssh://a" }, { DOCKER_HOST: "tcp://b:2375" }).host, "ssh://a");
-    assert.deepEqual(engineTarget(undefined, { DOCKER_HOST: "tcp://b:2375", HOME: "/nonexistent" }), {
+    assert.deepEqual(engineTarget({}, { DOCKER_HOST: "tcp://b:2375", HOME: "/nonexistent" }), {
       host: "tcp://b:2375",
       source: "DOCKER_HOST",
     });
@@ -31,19 +31,16 @@ describe("the engine target", () => {
 
   it("refuses a current docker context that names another engine, saying how to name it for both", () => {
     const env = withContext("remote", "tcp://10.1.2.3:2376");
-    const target = engineTarget(undefined, env);
+    const target = engineTarget({}, env);
     assert.deepEqual(target.ignoredContext, { name: "remote", endpoint: "tcp://10.1.2.3:2376" });
     assert.match(
       targetProblem(target)!,
       /current context "remote" points at tcp:\/\/10\.1\.2\.3:2376.*docker:host tcp:\/\/10\.1\.2\.3:2376/,
     );
     // Named explicitly, the context no longer matters.
-    assert.equal(targetProblem(engineTarget(undefined, { ...env, DOCKER_HOST: "tcp://10.1.2.3:2376" })), undefined);
+    assert.equal(targetProblem(engineTarget({}, { ...env, DOCKER_HOST: "tcp://10.1.2.3:2376" })), undefined);
     // A context that points at the same socket is no conflict.
-    assert.equal(
-      targetProblem(engineTarget(undefined, withContext("local", engineTarget(undefined, { HOME: "/nonexistent" }).host))),
-      undefined,
-    );
+    assert.equal(targetProblem(engineTarget({}, withContext("local", engineTarget({}, { HOME: "/nonexistent" }).host))), undefined);
   });
 
   it("passes DOCKER_HOST and the TLS settings on to the commands' docker CLI", () => {

@@ -19,7 +19,7 @@ describe("engine features", () => {
     assert.ok(!apiAtLeast("1.41", "1.44") && !apiAtLeast("1.9", "1.41"));
   });
   it("sends a start interval only to engines from API 1.44 on", () => {
-    const target = engineTarget(undefined, {});
+    const target = engineTarget({}, {});
     const old = engineFeatures({ target, apiVersion: "1.41" });
     const current = engineFeatures({ target, apiVersion: "1.47" });
     assert.equal("startInterval" in healthcheck(cfg, old), false);
@@ -28,10 +28,10 @@ describe("engine features", () => {
     assert.equal(agentHealthcheck(current).startInterval, "1s");
   });
   it("takes the engine address from docker:host, then DOCKER_HOST, then the default socket", () => {
-    assert.deepEqual(engineTarget("ssh://a", { DOCKER_HOST: "tcp://b:2375" }), { host: "ssh://a", source: "docker:host" });
-    assert.deepEqual(engineTarget(undefined, { DOCKER_HOST: "tcp://b:2375" }), { host: "tcp://b:2375", source: "DOCKER_HOST" });
-    assert.equal(engineTarget(undefined, {}).source, "default socket");
-    assert.equal(engineFeatures({ target: engineTarget("ssh://a"), apiVersion: "1.41" }).target.host, "ssh://a");
+    assert.deepEqual(engineTarget({ host: "ssh://a" }, { DOCKER_HOST: "tcp://b:2375" }), { host: "ssh://a", source: "docker:host" });
+    assert.deepEqual(engineTarget({}, { DOCKER_HOST: "tcp://b:2375" }), { host: "tcp://b:2375", source: "DOCKER_HOST" });
+    assert.equal(engineTarget({}, {}).source, "default socket");
+    assert.equal(engineFeatures({ target: engineTarget({ host: "ssh://a" }), apiVersion: "1.41" }).target.host, "ssh://a");
   });
 });
 
@@ -73,7 +73,7 @@ describe("host port check", () => {
 
   it("names the key, the port and the address of a port another process holds", async () => {
     const problems = await takenPorts(
-      engineTarget(undefined, {}),
+      engineTarget({}, {}),
       [{ key: "network.apiPort", port, address: "127.0.0.1" }],
       [],
       "inference-runtime",
@@ -88,7 +88,7 @@ describe("host port check", () => {
     holder.close();
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(
-      await takenPorts(engineTarget(undefined, {}), [{ key: "network.apiPort", port, address: "127.0.0.1" }], [], "inference-runtime"),
+      await takenPorts(engineTarget({}, {}), [{ key: "network.apiPort", port, address: "127.0.0.1" }], [], "inference-runtime"),
       [],
     );
   });
